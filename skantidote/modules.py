@@ -1,0 +1,209 @@
+"""Built-in PyTorch modules for :class:`~skantidote.AntidoteClassifier`.
+
+Both modules return *logits* (unnormalised class scores): the ANTIDOTE loss
+applies the log-softmax itself, and the classifier applies a softmax once in
+``predict_proba``.
+
+* :class:`MLP` -- a fully connected ReLU network for tabular data, sized from
+  the number of features and classes.
+* :class:`CNN` -- a small VGG-style convolutional network for images given as
+  flattened rows of a 2-D array (scikit-learn estimators take 2-D ``X``), with
+  the image shape passed as ``input_shape``, e.g. ``(1, 8, 8)`` for the digits
+  data or ``(3, 32, 32)`` for CIFAR.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "CNN"]
+
+
+def _check_positive_int(name: str, value, *, minimum: int = 1) -> int:
+    # numbers.Integral covers Python and NumPy integers; bool is excluded explicitly.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer >= {minimum}, got {value!r} of type "
+            f"{type(value).__name__}."
+        )
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _check_sizes(name: str, sizes, *, allow_empty: bool) -> tuple[int, ...]:
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    if not isinstance(sizes, Sequence) or isinstance(sizes, str):
+        raise TypeError(
+            f"{name} must be a sequence of positive integers such as (256, 256), "
+            f"got {sizes!r}."
+        )
+    sizes = tuple(_check_positive_int(f"each entry of {name}", s) for s in sizes)
+    if not sizes and not allow_empty:
+        raise ValueError(f"{name} must contain at least one entry, got {sizes!r}.")
+    return sizes
+
+
+def _check_dropout(dropout) -> float:
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not (
+        0.0 <= dropout < 1.0
+    ):
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}.")
+    return float(dropout)
+
+
+class MLP(nn.Module):
+    """Fully connected ReLU network returning logits.
+
+    ``Linear -> ReLU [-> Dropout]`` for every hidden layer, then a final
+    ``Linear`` to ``n_classes`` logits. There is deliberately no batch
+    normalisation: the last minibatch of an epoch can hold a single row, and the
+    network should predict every row independently of the others.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features (columns of ``X``).
+    n_classes : int
+        Number of classes (output logits); at least 2.
+    hidden_layer_sizes : sequence of int, default=(256, 256)
+        Width of each hidden layer; ``()`` gives a linear (softmax regression)
+        model.
+    dropout : float, default=0.0
+        Dropout probability after every hidden activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skantidote.modules import MLP
+    >>> net = MLP(n_features=4, n_classes=3, hidden_layer_sizes=(16,))
+    >>> net(torch.zeros(5, 4)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        hidden_layer_sizes: Sequence[int] = (256, 256),
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        n_features = _check_positive_int("n_features", n_features)
+        n_classes = _check_positive_int("n_classes", n_classes, minimum=2)
+        sizes = _check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
+        dropout = _check_dropout(dropout)
+        layers: list[nn.Module] = []
+        width = n_features
+        for size in sizes:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+        self.n_features = n_features
+        self.n_classes = n_classes
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(n_samples, n_classes)`` for ``X`` of shape
+        ``(n_samples, n_features)``."""
+        return self.layers(X)
+
+
+class CNN(nn.Module):
+    """Small VGG-style convolutional network for images, returning logits.
+
+    Each stage is ``(Conv3x3 -> BatchNorm -> ReLU) x 2 -> MaxPool2``, with the
+    number of channels given by ``channels``; pooling is skipped once the image
+    is down to 1 pixel, so the same default works for 8x8 digits and 32x32
+    CIFAR images. A global average pool and a linear layer produce the logits.
+
+    The input is a batch of *flattened* images (one row of ``X`` per image, in
+    ``(channels, height, width)`` order, as ``images.reshape(len(images), -1)``
+    gives for ``(n, C, H, W)`` arrays); the module reshapes it to
+    ``(n, *input_shape)``. 4-D tensors of the right shape are accepted too.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of one image, e.g. ``(1, 8, 8)`` or
+        ``(3, 32, 32)``. A 2-tuple ``(height, width)`` means one channel.
+    n_classes : int
+        Number of classes (output logits); at least 2.
+    channels : sequence of int, default=(32, 64, 128)
+        Output channels of each stage.
+    dropout : float, default=0.0
+        Dropout probability before the final linear layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skantidote.modules import CNN
+    >>> net = CNN(input_shape=(1, 8, 8), n_classes=10, channels=(8, 16))
+    >>> net(torch.zeros(5, 64)).shape
+    torch.Size([5, 10])
+    """
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        n_classes: int,
+        channels: Sequence[int] = (32, 64, 128),
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        shape = _check_sizes("input_shape", input_shape, allow_empty=False)
+        if len(shape) == 2:
+            shape = (1, *shape)
+        if len(shape) != 3:
+            raise ValueError(
+                "input_shape must be (channels, height, width) or (height, width), "
+                f"got {tuple(input_shape)!r}."
+            )
+        n_classes = _check_positive_int("n_classes", n_classes, minimum=2)
+        channels = _check_sizes("channels", channels, allow_empty=False)
+        dropout = _check_dropout(dropout)
+
+        layers: list[nn.Module] = []
+        width_in, height, width = shape
+        for width_out in channels:
+            for _ in range(2):
+                layers += [
+                    # The convolution's bias is redundant before batch normalisation.
+                    nn.Conv2d(width_in, width_out, kernel_size=3, padding=1, bias=False),
+                    nn.BatchNorm2d(width_out),
+                    nn.ReLU(),
+                ]
+                width_in = width_out
+            if min(height, width) >= 2:
+                layers.append(nn.MaxPool2d(2))
+                height, width = height // 2, width // 2
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(width_in, n_classes))
+        self.layers = nn.Sequential(*layers)
+        self.input_shape = shape
+        self.n_features = math.prod(shape)
+        self.n_classes = n_classes
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(n_samples, n_classes)``.
+
+        ``X`` is ``(n_samples, prod(input_shape))`` or ``(n_samples, *input_shape)``.
+        """
+        if X.ndim == 2:
+            if X.shape[1] != self.n_features:
+                raise ValueError(
+                    f"CNN with input_shape={self.input_shape} expects rows of "
+                    f"{self.n_features} values, got {X.shape[1]}."
+                )
+            X = X.reshape(X.shape[0], *self.input_shape)
+        return self.layers(X)
