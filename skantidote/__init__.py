@@ -1,0 +1,20 @@
+"""skantidote: learning with noisy labels for scikit-learn, with the ANTIDOTE objective.
+
+ANTIDOTE (Birrell & Ebrahimi, arXiv:2508.06622) trains on the most favourable reweighting
+of the training set within an f-divergence ball around the empirical distribution, so that
+mislabeled, high-loss samples are progressively forgotten.
+"""
+
+from skantidote.divergences import AlphaDivergence, Divergence, KLDivergence, get_divergence
+from skantidote.loss import AntidoteLoss
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlphaDivergence",
+    "AntidoteLoss",
+    "Divergence",
+    "KLDivergence",
+    "__version__",
+    "get_divergence",
+]

@@ -1,0 +1,643 @@
+"""f-divergence families and the exact solve of ANTIDOTE's inner problem.
+
+ANTIDOTE trains on the most favourable reweighting ``Q`` of a batch within an
+f-divergence ball around the reference distribution ``P``::
+
+    min_w  E_P[w * l] + kappa * D(w)   subject to   D(w) <= delta,  w >= 0,  E_P[w] = 1
+
+where ``w = dQ/dP`` are the per-sample weights and ``D(w) = E_P[f(w)]``. For both families
+implemented here the optimal weights lie on a one-parameter path that runs from the uniform
+weights (no forgetting) to all mass on the smallest losses (total forgetting):
+
+* KL, ``f(t) = t log t``: ``w_i ∝ exp(-l_i / tau)``;
+* alpha, ``f(t) = (t^alpha - 1) / (alpha (alpha - 1))``: ``w_i ∝ max(t - l_i, 0)^(1/(alpha-1))``.
+
+The solver follows that path in a scale-free coordinate ``s`` (the log of the inverse
+temperature for KL, minus the log of the threshold for alpha, both measured in units of the
+batch's loss range) and stops at the first point where either the radius constraint or the
+``kappa`` temperature floor binds. It is a safeguarded Newton iteration on
+``max(log D(s) - log delta, log kappa - log tau(s))``, which is increasing in ``s``; in these
+coordinates ``log D`` is nearly linear for small deviations, so Newton is close to exact from
+the closed-form small-deviation starting point, and a bracket with bisection guards the
+plateaus that clustered losses produce.
+
+Everything is tensor arithmetic on the losses' own device. On CPU the iteration stops as soon
+as it has converged (reading a CPU scalar costs nothing). On accelerators it runs a fixed
+number of iterations and never reads a value back to the host, so it does not stall the
+device queue.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from abc import ABC, abstractmethod
+from typing import NamedTuple, Union
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "AlphaDivergence",
+    "DualSolution",
+    "Divergence",
+    "KLDivergence",
+    "get_divergence",
+]
+
+# Largest Newton step in ``s`` (a factor e^4 in temperature or threshold): keeps a step taken
+# from a plateau, where the derivative is nearly zero, from jumping out of range.
+_MAX_STEP = 4.0
+# Floor on a divergence before taking its log: far below any radius a user can ask for.
+_TINY = 1e-300
+
+Scalar = Union[float, Tensor]  # noqa: UP007 (a runtime alias; | needs 3.10 types)
+
+
+class DualSolution:
+    """Optimal reweighting of one batch, with its dual variables.
+
+    All attributes are detached tensors on the losses' device.
+
+    Attributes
+    ----------
+    weights : Tensor of shape (n,)
+        Optimal likelihood ratios ``w_i = dQ/dP`` at each sample; ``E_P[w] = 1``.
+    value : Tensor, 0-d
+        Optimal value ``E_Q[l] + kappa * D(Q || P)``.
+    divergence : Tensor, 0-d
+        ``D(Q || P)`` at the optimum.
+    tau : Tensor, 0-d
+        Temperature ``lambda + kappa`` (``inf`` when ``delta == 0``, ``0`` when all mass sits
+        on the smallest losses).
+    lam : Tensor, 0-d
+        Multiplier ``lambda >= 0`` of the radius constraint.
+    rho : Tensor or None
+        For the alpha family, the normalisation multiplier: samples with ``l_i >= -rho`` get
+        weight exactly 0. ``None`` for KL.
+    state : Tensor, 0-d
+        The path coordinate ``s`` of the solution, to warm-start the next solve.
+    """
+
+    __slots__ = ("weights", "value", "_scalars")
+
+    def __init__(self, weights: Tensor, value: Tensor, scalars: Tensor) -> None:
+        self.weights = weights
+        self.value = value
+        # divergence, tau, lam, state[, rho]: one tensor, made in one copy from the host.
+        self._scalars = scalars
+
+    @property
+    def divergence(self) -> Tensor:
+        return self._scalars[0]
+
+    @property
+    def tau(self) -> Tensor:
+        return self._scalars[1]
+
+    @property
+    def lam(self) -> Tensor:
+        return self._scalars[2]
+
+    @property
+    def state(self) -> Tensor:
+        return self._scalars[3]
+
+    @property
+    def rho(self) -> Tensor | None:
+        return self._scalars[4] if self._scalars.numel() > 4 else None
+
+    def __repr__(self) -> str:
+        fields = ("weights", "value", "divergence", "tau", "lam", "rho", "state")
+        return "DualSolution(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in fields) + ")"
+
+
+def _log(x: Scalar) -> Scalar:
+    """Natural log of a float or tensor, with ``log(0) = -inf`` for floats too."""
+    if isinstance(x, Tensor):
+        return torch.log(x)
+    return math.log(x) if x > 0 else -math.inf
+
+
+# The scalar part of the solve (a handful of numbers per iteration) is written once, over one
+# of these two arithmetics: Python floats on CPU, where reading a tensor back is free and float
+# arithmetic is far cheaper than 0-d tensor operations; 0-d tensors on accelerators, where
+# every value must stay on the device.
+class _HostScalars:
+    exp = staticmethod(math.exp)
+    log = staticmethod(_log)
+    isfinite = staticmethod(math.isfinite)
+
+    @staticmethod
+    def where(cond: bool, a: float, b: float) -> float:
+        return a if cond else b
+
+    @staticmethod
+    def clamp(x: float, lo: float, hi: float) -> float:
+        return lo if x < lo else hi if x > hi else x
+
+    @staticmethod
+    def ratio(a: float, b: float) -> float:
+        """``a / b`` with IEEE semantics: a zero slope gives an infinite step."""
+        if b != 0:
+            return a / b
+        return math.copysign(math.inf, a) if a != 0 else math.nan
+
+    @staticmethod
+    def both(a: bool, b: bool) -> bool:
+        return a and b
+
+    @staticmethod
+    def negate(a: bool) -> bool:
+        return not a
+
+
+class _DeviceScalars:
+    exp = staticmethod(torch.exp)
+    log = staticmethod(torch.log)
+    isfinite = staticmethod(torch.isfinite)
+    where = staticmethod(torch.where)
+    clamp = staticmethod(torch.clamp)
+    ratio = staticmethod(operator.truediv)
+    both = staticmethod(operator.and_)
+    negate = staticmethod(operator.invert)
+
+
+class _PathPoint(NamedTuple):
+    """The path at one coordinate ``s`` (losses normalised to [0, 1])."""
+
+    divergence: Scalar
+    d_divergence: Scalar  # d D / d s
+    log_tau: Scalar  # log of the temperature in units of the loss range
+    d_log_tau: Scalar  # d log_tau / d s
+
+
+class Divergence(ABC):
+    """An f-divergence family ``D(Q || P) = E_P[f(dQ/dP)]`` that ANTIDOTE can use.
+
+    Subclasses describe the path of optimal weights; :meth:`solve` is shared.
+    """
+
+    name: str
+
+    @abstractmethod
+    def f(self, t: Tensor) -> Tensor:
+        """The convex generator ``f`` with ``f(1) = 0``, applied elementwise."""
+
+    @abstractmethod
+    def concentration_divergence(self, mass: Scalar) -> Scalar:
+        """Divergence from ``P`` of ``P`` restricted to a set of ``P``-probability ``mass``."""
+
+    @abstractmethod
+    def _small_deviation_scale(self) -> float:
+        """``c`` such that ``D(s) ≈ c² Var_P(x) exp(2 s) / 2`` near the uniform weights."""
+
+    @abstractmethod
+    def _log_tau_floor_start(self) -> float:
+        """``a`` such that ``log_tau(s) ≈ a - s`` near the uniform weights."""
+
+    @abstractmethod
+    def _basis(self, x: Tensor, p: Tensor) -> Tensor:
+        """Per-solve precomputation that :meth:`_moments` reuses at every iteration."""
+
+    @abstractmethod
+    def _moments(self, x: Tensor, basis: Tensor, s: Scalar) -> tuple[Tensor, Tensor]:
+        """Unnormalised weights at ``s`` and the batch reductions the path needs there.
+
+        The reductions come as one 1-D tensor, so that they cost one read on the host.
+        """
+
+    @abstractmethod
+    def _point(self, moments: tuple[Scalar, ...], s: Scalar, ops: type) -> _PathPoint:
+        """The path's scalars at ``s`` from its moments (floats or 0-d tensors)."""
+
+    @abstractmethod
+    def _rho(self, lmin: Scalar, span: Scalar, s: Scalar, ops: type) -> Scalar | None:
+        """The normalisation multiplier at ``s`` in the losses' own units."""
+
+    def divergence(self, weights: Tensor, ref_weights: Tensor | None = None) -> Tensor:
+        """``D(Q || P) = E_P[f(w)]`` for likelihood ratios ``w`` (``P`` uniform by default)."""
+        values = self.f(weights)
+        if ref_weights is None:
+            return values.mean()
+        return (ref_weights * values).sum() / ref_weights.sum()
+
+    def radius(self, forget_rate: float) -> float:
+        """Radius ``delta`` of the ball that just allows forgetting ``forget_rate`` of the data.
+
+        A distribution that drops a fraction ``eps`` of the samples and is uniform on the rest
+        is at divergence ``-log(1 - eps)`` (KL) or ``((1 - eps)^(1 - alpha) - 1) /
+        (alpha (alpha - 1))`` (alpha) from the empirical distribution.
+
+        Parameters
+        ----------
+        forget_rate : float
+            Fraction of the data to allow forgetting, in [0, 1).
+
+        Returns
+        -------
+        float
+            The radius ``delta``.
+
+        Examples
+        --------
+        >>> from skantidote.divergences import KLDivergence
+        >>> round(KLDivergence().radius(0.4), 4)
+        0.5108
+        """
+        ok = isinstance(forget_rate, (int, float)) and not isinstance(forget_rate, bool)
+        if not (ok and 0.0 <= forget_rate < 1.0):
+            raise ValueError(f"forget_rate must be a number in [0, 1), got {forget_rate!r}.")
+        return float(self.concentration_divergence(1.0 - float(forget_rate)))
+
+    def solve(
+        self,
+        losses: Tensor,
+        delta: float,
+        kappa: float = 0.0,
+        ref_weights: Tensor | None = None,
+        init: Tensor | None = None,
+        max_iter: int = 40,
+        tol: float = 1e-10,
+        check_finite: bool | None = None,
+        early_stop: bool | None = None,
+    ) -> DualSolution:
+        """Optimal weights of ``min_w E_P[w l] + kappa D(w)`` s.t. ``D(w) <= delta``.
+
+        Parameters
+        ----------
+        losses : Tensor of shape (n,)
+            Per-sample losses (any floating dtype; gradients are not tracked).
+        delta : float
+            Radius, ``>= 0``. ``0`` returns the uniform weights; ``inf`` leaves only the
+            ``kappa`` penalty (then ``kappa`` must be positive).
+        kappa : float, default=0.0
+            Penalty weight, ``>= 0``: a floor on the temperature ``tau``.
+        ref_weights : Tensor of shape (n,), optional
+            Non-negative weights defining the reference distribution ``P`` (normalised
+            internally). Uniform by default.
+        init : Tensor, 0-d, optional
+            ``state`` of an earlier solution, to warm-start the iteration.
+        max_iter : int, default=40
+            Newton iterations. On CPU the iteration stops once converged; on other devices
+            exactly ``max_iter`` iterations run, so that nothing waits on the host.
+        tol : float, default=1e-10
+            Convergence tolerance, relative, on the binding constraint's value and on the
+            path coordinate.
+        check_finite : bool, optional
+            Raise a ``ValueError`` if a loss is NaN or infinite. Checking reads a value back
+            from the device, so by default it is done on CPU tensors only.
+        early_stop : bool, optional
+            Stop iterating as soon as converged, reading the few scalars of each iteration
+            back to the host. By default on CPU tensors only, where that costs nothing; on
+            an accelerator it would stall the device queue once per iteration.
+
+        Returns
+        -------
+        DualSolution
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skantidote.divergences import KLDivergence
+        >>> sol = KLDivergence().solve(torch.tensor([0.1, 0.2, 3.0]), delta=0.3)
+        >>> bool(sol.weights[2] < sol.weights[0])
+        True
+        """
+        _check_scalar("delta", delta, allow_inf=True)
+        _check_scalar("kappa", kappa, allow_inf=False)
+        delta, kappa = float(delta), float(kappa)
+        if math.isinf(delta) and kappa == 0.0:
+            raise ValueError(
+                "delta=inf needs a positive kappa (the penalty is then the only constraint); "
+                "got kappa=0."
+            )
+        if losses.ndim != 1 or losses.numel() == 0:
+            raise ValueError(
+                f"losses must be a non-empty 1-D tensor, got shape {tuple(losses.shape)}."
+            )
+        if check_finite is None:
+            check_finite = losses.device.type == "cpu"
+        on_host = losses.device.type == "cpu" if early_stop is None else early_stop
+        dtype = torch.float32 if losses.device.type == "mps" else torch.float64
+        losses = losses.detach().to(dtype)
+        p = _reference(losses, ref_weights, check_finite)
+
+        # Normalise to x in [0, 1] over the reference's support: the path then depends on the
+        # losses' shape only, and the warm start carries over between batches.
+        if ref_weights is None:
+            lmin, lmax = losses.aminmax()
+        else:
+            lmin = torch.where(p > 0, losses, math.inf).amin()
+            lmax = torch.where(p > 0, losses, -math.inf).amax()
+        if check_finite and not (math.isfinite(lmin.item()) and math.isfinite(lmax.item())):
+            raise_if_nonfinite(losses, "losses")
+        if delta == 0.0:
+            return self._uniform(losses, p)
+        ops = _HostScalars if on_host else _DeviceScalars
+        if on_host:
+            lmin, lmax = lmin.item(), lmax.item()
+        span = ops.where(lmax > lmin, lmax - lmin, 1.0)
+        x = (losses - lmin) / span
+        if ref_weights is not None:
+            x = x.clamp_min(0.0)
+        at_min = (x == 0).to(dtype)
+        mass_min = torch.dot(p, at_min)
+        if on_host:
+            mass_min = mass_min.item()
+
+        log_delta = math.log(delta)
+        log_kappa = _log(kappa / span)  # -inf when kappa == 0
+        # With no floor on the temperature, a radius at least the divergence of putting all
+        # mass on the smallest losses is not binding: the solution is that concentration.
+        limit = self.concentration_divergence(mass_min) <= (delta if kappa == 0.0 else -1.0)
+
+        s = self._start(x, p, log_delta, log_kappa, ops)
+        if init is not None:
+            init = init.detach().to(dtype=dtype, device=losses.device)
+            init = init.item() if on_host else init
+            s = ops.where(ops.isfinite(init), init, s)
+
+        basis = self._basis(x, p)
+        lo = -math.inf if on_host else torch.full_like(s, -math.inf)
+        hi = -lo
+        previous = -lo  # |h| of the previous iterate
+        if on_host and limit:
+            max_iter = 0
+        unnormalised, moments = self._evaluate(x, basis, s, on_host)
+        for _ in range(max_iter):
+            point = self._point(moments, s, ops)
+            divergence = ops.where(point.divergence > _TINY, point.divergence, _TINY)
+            h_delta = ops.log(divergence) - log_delta
+            h_kappa = log_kappa - point.log_tau
+            use_delta = h_delta >= h_kappa
+            h = ops.where(use_delta, h_delta, h_kappa)
+            if on_host and abs(h) <= tol:
+                break
+            dh = ops.where(use_delta, point.d_divergence / divergence, -point.d_log_tau)
+            lo = ops.where(h <= 0, s, lo)
+            hi = ops.where(h > 0, s, hi)
+            bracketed = ops.both(ops.isfinite(lo), ops.isfinite(hi))
+            newton = s - ops.clamp(ops.ratio(h, dh), -_MAX_STEP, _MAX_STEP)
+            inside = ops.both(ops.both(newton > lo, newton < hi), ops.isfinite(newton))
+            # Where a sample enters or leaves the alpha family's support the path has an
+            # infinite slope and Newton creeps; when an iterate has not halved the residual,
+            # bisect the bracket instead (as Brent's method does).
+            stalled = ops.both(bracketed, abs(h) > 0.5 * previous)
+            fallback = ops.where(
+                bracketed, 0.5 * (lo + hi), s + ops.where(h > 0, -_MAX_STEP, _MAX_STEP)
+            )
+            s_next = ops.where(ops.both(inside, ops.negate(stalled)), newton, fallback)
+            # A root hit exactly (h == 0) leaves a zero Newton step on the bracket's edge.
+            s_next = ops.where(h == 0, s, s_next)
+            previous = abs(h)
+            if on_host and (s_next == s or hi - lo <= 1e-15 * max(abs(s), 1.0)):
+                break
+            s = ops.where(limit, s, s_next)
+            unnormalised, moments = self._evaluate(x, basis, s, on_host)
+
+        point = self._point(moments, s, ops)
+        weights = unnormalised / moments[0]
+        weights = ops.where(limit, at_min / mass_min, weights)
+        tau = ops.where(limit, 0.0, span * ops.exp(point.log_tau))
+        divergence = ops.where(limit, self.concentration_divergence(mass_min), point.divergence)
+        lam = ops.where(tau > kappa, tau - kappa, 0.0)
+        value = torch.dot(p * weights, losses) + kappa * divergence
+        scalars = (divergence, tau, lam, s)
+        rho = self._rho(lmin, span, s, ops)
+        if rho is not None:
+            scalars += (ops.where(limit, -lmin, rho),)
+        if on_host:
+            packed = torch.tensor(scalars, dtype=dtype, device=losses.device)
+        else:
+            packed = torch.stack([torch.as_tensor(v, dtype=dtype, device=losses.device)
+                                  for v in scalars])
+        return DualSolution(weights, value, packed)
+
+    def _evaluate(
+        self, x: Tensor, basis: Tensor, s: Scalar, on_host: bool
+    ) -> tuple[Tensor, tuple[Scalar, ...]]:
+        unnormalised, moments = self._moments(x, basis, s)
+        return unnormalised, tuple(moments.tolist() if on_host else moments.unbind())
+
+    def _start(
+        self, x: Tensor, p: Tensor, log_delta: float, log_kappa: Scalar, ops: type
+    ) -> Scalar:
+        """Closed-form root of the small-deviation approximation of the path."""
+        mean = torch.dot(p, x)
+        var = torch.dot(p, (x - mean) ** 2)
+        if ops is _HostScalars:
+            var = var.item()
+        c = self._small_deviation_scale()
+        var = ops.where(var > 1e-12, var, 1e-12)
+        s_delta = 0.5 * (math.log(2.0) + log_delta - ops.log(c * c * var))
+        s_kappa = self._log_tau_floor_start() - log_kappa
+        return ops.where(s_delta < s_kappa, s_delta, s_kappa)
+
+    def _uniform(self, losses: Tensor, p: Tensor) -> DualSolution:
+        # s = -inf is the uniform end of the path (infinite temperature or threshold).
+        inf = math.inf
+        scalars = (0.0, inf, inf, -inf)
+        if self._rho(0.0, 1.0, -inf, _HostScalars) is not None:
+            scalars += (-inf,)
+        packed = torch.tensor(scalars, dtype=losses.dtype, device=losses.device)
+        return DualSolution(torch.ones_like(losses), torch.dot(p, losses), packed)
+
+
+class KLDivergence(Divergence):
+    """Kullback-Leibler divergence, ``f(t) = t log t``.
+
+    Optimal weights are a softmax of the negative losses at temperature ``tau``: high-loss
+    samples are down-weighted smoothly and never reach exactly zero.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skantidote.divergences import KLDivergence
+    >>> kl = KLDivergence()
+    >>> sol = kl.solve(torch.tensor([0.0, 1.0, 5.0]), delta=kl.radius(0.3))
+    >>> abs(float(kl.divergence(sol.weights)) - kl.radius(0.3)) < 1e-8
+    True
+    """
+
+    name = "kl"
+
+    def __repr__(self) -> str:
+        return "KLDivergence()"
+
+    def f(self, t: Tensor) -> Tensor:
+        return torch.xlogy(t, t)
+
+    def concentration_divergence(self, mass: Scalar) -> Scalar:
+        return -_log(mass)
+
+    def _small_deviation_scale(self) -> float:
+        return 1.0
+
+    def _log_tau_floor_start(self) -> float:
+        return 0.0
+
+    def _basis(self, x, p):
+        return torch.stack((p, p * x, p * x * x))
+
+    def _moments(self, x, basis, s):
+        # x >= 0 with min 0 on the support, so exp(-u x) lies in (0, 1] and its P-mean is at
+        # least the mass of the smallest losses: no log-sum-exp shift is needed.
+        e = torch.exp(x * -(s.exp() if isinstance(s, Tensor) else math.exp(s)))
+        return e, basis @ e
+
+    def _point(self, moments, s, ops):
+        z, first, second = moments
+        u = ops.exp(s)
+        mean = first / z
+        var = second / z - mean * mean
+        return _PathPoint(
+            divergence=-u * mean - ops.log(z),
+            d_divergence=u * u * ops.where(var > 0, var, 0.0),
+            log_tau=-s,
+            d_log_tau=-1.0,
+        )
+
+    def _rho(self, lmin, span, s, ops):
+        return None
+
+
+class AlphaDivergence(Divergence):
+    """Alpha-divergence, ``f(t) = (t^alpha - 1) / (alpha (alpha - 1))``, ``alpha > 1``.
+
+    Optimal weights are ``w_i ∝ max(t - l_i, 0)^(1/(alpha-1))``: samples whose loss exceeds
+    the threshold ``t = -rho`` are forgotten exactly (weight 0). ``alpha = 2`` is the
+    chi-square divergence, with weights linear in the loss gap; large ``alpha`` approaches
+    "drop the highest-loss fraction".
+
+    Parameters
+    ----------
+    alpha : float, default=2.0
+        Order, ``> 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skantidote.divergences import AlphaDivergence
+    >>> chi2 = AlphaDivergence(2.0)
+    >>> sol = chi2.solve(torch.tensor([0.0, 0.1, 0.2, 9.0]), delta=chi2.radius(0.25))
+    >>> float(sol.weights[3])
+    0.0
+    """
+
+    name = "alpha"
+
+    def __init__(self, alpha: float = 2.0) -> None:
+        ok = isinstance(alpha, (int, float)) and not isinstance(alpha, bool)
+        if not (ok and math.isfinite(alpha) and alpha > 1.0):
+            raise ValueError(f"alpha must be a finite number > 1, got {alpha!r}.")
+        self.alpha = float(alpha)
+        self._r = 1.0 / (self.alpha - 1.0)
+
+    def __repr__(self) -> str:
+        return f"AlphaDivergence(alpha={self.alpha!r})"
+
+    def f(self, t: Tensor) -> Tensor:
+        a = self.alpha
+        return (t.clamp_min(0.0) ** a - 1.0) / (a * (a - 1.0))
+
+    def concentration_divergence(self, mass: Scalar) -> Scalar:
+        a = self.alpha
+        return (mass ** (1.0 - a) - 1.0) / (a * (a - 1.0))
+
+    def _small_deviation_scale(self) -> float:
+        return self._r
+
+    def _log_tau_floor_start(self) -> float:
+        return math.log(self.alpha - 1.0)
+
+    def _gaps(self, x: Tensor, s: Scalar) -> Tensor:
+        # Distances to the threshold t' = exp(-s), in units of t' so that their powers stay
+        # in [0, 1] whatever the order: d_i = max(1 - x_i / t', 0).
+        scale = s.exp() if isinstance(s, Tensor) else math.exp(s)
+        return (x * -scale).add_(1.0).clamp_min_(0.0)
+
+    def _basis(self, x, p):
+        return p
+
+    def _moments(self, x, basis, s):
+        d = self._gaps(x, s)
+        d_r = d if self._r == 1.0 else d**self._r
+        # d^(r-1) diverges at the edge of the support when r < 1; it only enters the
+        # derivatives, where a large value correctly signals a steep path.
+        d_prev = torch.where(d > 0, d_r / d, 0.0)
+        return d_r, torch.stack((d_r, d_r * d, d_prev)) @ basis
+
+    def _point(self, moments, s, ops):
+        a, r = self.alpha, self._r
+        m, m_next, m_prev = moments
+        return _PathPoint(
+            divergence=(m_next / m**a - 1.0) / (a * (a - 1.0)),
+            d_divergence=r / (a - 1.0) * (m_next * m_prev - m * m) / m ** (a + 1.0),
+            log_tau=math.log(a - 1.0) - s + (a - 1.0) * ops.log(m),
+            d_log_tau=-m_prev / m,
+        )
+
+    def _rho(self, lmin, span, s, ops):
+        return -(lmin + span * ops.exp(-s))
+
+
+def get_divergence(divergence: str | Divergence, alpha: float = 2.0) -> Divergence:
+    """Resolve a divergence given by name (``"kl"``, ``"alpha"``, ``"chi2"``) or instance.
+
+    Examples
+    --------
+    >>> from skantidote.divergences import get_divergence
+    >>> get_divergence("alpha", alpha=3.0)
+    AlphaDivergence(alpha=3.0)
+    """
+    if isinstance(divergence, Divergence):
+        return divergence
+    if divergence == "kl":
+        return KLDivergence()
+    if divergence == "alpha":
+        return AlphaDivergence(alpha)
+    if divergence == "chi2":
+        return AlphaDivergence(2.0)
+    raise ValueError(
+        f"divergence must be 'kl', 'alpha', 'chi2' or a Divergence instance, got {divergence!r}."
+    )
+
+
+def _check_scalar(name: str, value: float, allow_inf: bool) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+    if ok and not allow_inf:
+        ok = math.isfinite(value)
+    if not ok or math.isnan(value):
+        valid = "a number >= 0 (inf allowed)" if allow_inf else "a finite number >= 0"
+        raise ValueError(f"{name} must be {valid}, got {value!r}.")
+
+
+def raise_if_nonfinite(values: Tensor, name: str) -> None:
+    """Raise a ``ValueError`` naming how many of ``values`` are NaN or infinite, and where."""
+    bad = ~torch.isfinite(values)
+    if bool(bad.any()):
+        index = torch.nonzero(bad).flatten()
+        first = int(index[0])
+        raise ValueError(
+            f"{int(index.numel())} of {values.numel()} {name} are not finite "
+            f"(first at position {first}: {float(values[first])}); a diverging model or "
+            "NaN/inf in the inputs is the usual cause. Nothing was trained on them."
+        )
+
+
+def _reference(losses: Tensor, ref_weights: Tensor | None, check_finite: bool) -> Tensor:
+    """The reference distribution as probabilities on the losses' device and dtype."""
+    if ref_weights is None:
+        return torch.full_like(losses, 1.0 / losses.numel())
+    if ref_weights.shape != losses.shape:
+        raise ValueError(
+            f"ref_weights must have the losses' shape {tuple(losses.shape)}, "
+            f"got {tuple(ref_weights.shape)}."
+        )
+    ref = ref_weights.detach().to(dtype=losses.dtype, device=losses.device)
+    if check_finite:
+        raise_if_nonfinite(ref, "sample weights")
+        if bool((ref < 0).any()) or not bool((ref > 0).any()):
+            raise ValueError("sample weights must be non-negative with a positive sum.")
+    return ref / ref.sum()
