@@ -1,0 +1,211 @@
+"""AntidoteLoss: objective, Danskin gradient, sample weights, dtypes, diagnostics, errors."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from skantidote import AntidoteLoss
+from skantidote.loss import FORGOTTEN_WEIGHT
+
+CONFIGS = [
+    {"divergence": "kl", "forget_rate": 0.3},
+    {"divergence": "kl", "delta": 0.2, "kappa": 0.05},
+    {"divergence": "chi2", "forget_rate": 0.3},
+    {"divergence": "alpha", "alpha": 3.0, "forget_rate": 0.2, "kappa": 0.01},
+]
+
+
+def batch(n=32, k=5, seed=0, dtype=torch.float64):
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(n, k, generator=gen, dtype=dtype) * 2
+    target = torch.randint(0, k, (n,), generator=gen)
+    return logits, target
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_value_is_the_optimal_value_of_the_inner_problem(config):
+    criterion = AntidoteLoss(**config)
+    logits, target = batch()
+    losses = F.cross_entropy(logits, target, reduction="none")
+    expected = criterion.family.solve(losses, criterion.radius, criterion.kappa).value
+    torch.testing.assert_close(criterion(logits, target), expected, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_gradient_is_danskin_and_matches_finite_differences(config):
+    criterion = AntidoteLoss(**config, warm_start=False)
+    logits, target = batch(n=12, k=4, seed=1)
+    logits.requires_grad_(True)
+    criterion(logits, target).backward()
+
+    def optimal_value(z):
+        losses = F.cross_entropy(z, target, reduction="none")
+        return float(criterion.family.solve(losses, criterion.radius, criterion.kappa).value)
+
+    eps = 1e-6
+    numeric = torch.zeros_like(logits)
+    base = logits.detach()
+    for i in range(base.shape[0]):
+        for j in range(base.shape[1]):
+            up, down = base.clone(), base.clone()
+            up[i, j] += eps
+            down[i, j] -= eps
+            numeric[i, j] = (optimal_value(up) - optimal_value(down)) / (2 * eps)
+    torch.testing.assert_close(logits.grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_zero_radius_and_disabled_are_plain_cross_entropy():
+    logits, target = batch()
+    expected = F.cross_entropy(logits, target)
+    torch.testing.assert_close(AntidoteLoss(delta=0.0)(logits, target), expected)
+    criterion = AntidoteLoss(forget_rate=0.4)
+    criterion.enabled = False
+    torch.testing.assert_close(criterion(logits, target), expected)
+    assert criterion.weights_ is None
+
+
+def test_sample_weights_define_the_reference_distribution():
+    logits, target = batch(n=6)
+    counts = torch.tensor([1, 3, 2, 1, 1, 2])
+    for config in CONFIGS:
+        weighted = AntidoteLoss(**config)(logits, target, sample_weight=counts.double())
+        repeated = AntidoteLoss(**config)(
+            logits.repeat_interleave(counts, 0), target.repeat_interleave(counts)
+        )
+        torch.testing.assert_close(weighted, repeated)
+    plain = AntidoteLoss(delta=0.0)(logits, target, sample_weight=counts.double())
+    losses = F.cross_entropy(logits, target, reduction="none")
+    torch.testing.assert_close(plain, (counts * losses).sum() / counts.sum())
+
+
+def test_high_loss_rows_get_low_weight_and_diagnostics_are_kept():
+    criterion = AntidoteLoss(forget_rate=0.25)
+    logits = torch.zeros(8, 2)
+    logits[:, 0] = torch.linspace(4.0, 6.0, 8)  # confident in class 0
+    target = torch.tensor([0, 0, 0, 0, 0, 0, 1, 1])  # the last two disagree
+    criterion(logits, target)
+    w = criterion.weights_
+    assert w.shape == (8,)
+    assert float(w[6:].max()) < float(w[:6].min())
+    assert float(w.mean()) == pytest.approx(1.0)
+    assert float(criterion.lambda_) > 0
+    assert float(criterion.tau_) == pytest.approx(float(criterion.lambda_))
+    assert criterion.rho_ is None
+    assert float(criterion.divergence_) == pytest.approx(criterion.radius, rel=1e-6)
+    forgotten = float((w < FORGOTTEN_WEIGHT).float().mean())
+    assert float(criterion.forgotten_) == pytest.approx(forgotten)
+    assert float(criterion.forgotten_) == pytest.approx(0.25)  # the two disagreeing rows
+
+
+def test_weights_method_changes_no_state():
+    criterion = AntidoteLoss(forget_rate=0.2)
+    logits, target = batch()
+    criterion(logits, target)
+    before = criterion.weights_.clone()
+    w = criterion.weights(torch.rand(100))
+    assert w.shape == (100,)
+    assert torch.equal(criterion.weights_, before)
+    criterion.reset()
+    assert criterion.weights_ is None
+
+
+def test_kappa_adds_the_penalty_to_the_objective():
+    logits, target = batch()
+    criterion = AntidoteLoss(delta=0.3, kappa=0.5)
+    value = criterion(logits, target)
+    losses = F.cross_entropy(logits, target, reduction="none")
+    w = criterion.weights_
+    expected = (w * losses).mean() + 0.5 * criterion.family.divergence(w)
+    torch.testing.assert_close(value, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+def test_low_precision_logits_train_without_nan(dtype):
+    logits, target = batch(dtype=torch.float32)
+    logits = logits.to(dtype).requires_grad_(True)
+    loss = AntidoteLoss(forget_rate=0.3)(logits, target)
+    loss.backward()
+    assert loss.dtype == torch.float32
+    assert torch.isfinite(loss)
+    assert torch.isfinite(logits.grad.float()).all()
+
+
+def test_bfloat16_autocast_training_step():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.ReLU(), torch.nn.Linear(32, 3))
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    criterion = AntidoteLoss(divergence="chi2", forget_rate=0.2)
+    x, y = torch.randn(64, 10), torch.randint(0, 3, (64,))
+    for _ in range(5):
+        opt.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = criterion(net(x), y)
+        loss.backward()
+        opt.step()
+        assert torch.isfinite(loss)
+
+
+def test_nonfinite_logits_raise_even_when_disabled():
+    logits, target = batch()
+    logits[3, 0] = math.nan
+    with pytest.raises(ValueError, match="losses are not finite"):
+        AntidoteLoss(forget_rate=0.2)(logits, target)
+    criterion = AntidoteLoss(forget_rate=0.2)
+    criterion.enabled = False
+    with pytest.raises(ValueError, match="losses are not finite"):
+        criterion(logits, target)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "exactly one of forget_rate"),
+        ({"forget_rate": 0.1, "delta": 0.1}, "exactly one of forget_rate"),
+        ({"forget_rate": 1.2}, r"forget_rate must be a number in \[0, 1\), got 1.2"),
+        ({"delta": -1.0}, "delta must be a number >= 0, got -1.0"),
+        ({"delta": 0.1, "kappa": -0.5}, "kappa must be a finite number >= 0, got -0.5"),
+        ({"delta": math.inf}, "kappa must be > 0"),
+        ({"delta": 0.1, "divergence": "tv"}, "divergence must be 'kl', 'alpha', 'chi2'"),
+        ({"delta": 0.1, "divergence": "alpha", "alpha": 0.5}, "alpha must be a finite number > 1"),
+        ({"delta": 0.1, "max_iter": 0}, "max_iter must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_parameters_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        AntidoteLoss(**kwargs)
+
+
+def test_forgets_corrupted_rows_in_a_training_loop():
+    gen = torch.Generator().manual_seed(0)
+    n, k = 600, 3
+    centers = torch.tensor([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0]])
+    y_true = torch.randint(0, k, (n,), generator=gen)
+    x = centers[y_true] + torch.randn(n, 2, generator=gen)
+    corrupted = torch.rand(n, generator=gen) < 0.3
+    y = torch.where(corrupted, (y_true + 1) % k, y_true)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.ReLU(), torch.nn.Linear(32, k))
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    criterion = AntidoteLoss(forget_rate=0.3)
+    for _ in range(100):
+        opt.zero_grad()
+        criterion(net(x), y).backward()
+        opt.step()
+    w = criterion.weights_
+    assert float(w[corrupted].mean()) < 0.2 * float(w[~corrupted].mean())
+    accuracy = (net(x).argmax(1) == y_true).float().mean()
+    assert float(accuracy) > 0.95
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_forward_backward_stays_on_device():
+    logits, target = batch(dtype=torch.float32)
+    logits = logits.cuda().requires_grad_(True)
+    criterion = AntidoteLoss(forget_rate=0.3)
+    loss = criterion(logits, target.cuda())
+    loss.backward()
+    assert criterion.weights_.device.type == "cuda"
+    cpu = AntidoteLoss(forget_rate=0.3)(logits.detach().cpu(), target)
+    torch.testing.assert_close(loss.detach().cpu(), cpu, rtol=1e-5, atol=1e-6)
