@@ -7,6 +7,7 @@ mislabeled, high-loss samples are progressively forgotten.
 
 from skantidote.divergences import AlphaDivergence, Divergence, KLDivergence, get_divergence
 from skantidote.loss import AntidoteLoss
+from skantidote.robust_losses import ROBUST_LOSSES, get_robust_loss
 
 __version__ = "0.1.0"
 
@@ -15,6 +16,8 @@ __all__ = [
     "AntidoteLoss",
     "Divergence",
     "KLDivergence",
+    "ROBUST_LOSSES",
     "__version__",
     "get_divergence",
+    "get_robust_loss",
 ]
