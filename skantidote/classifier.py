@@ -152,9 +152,15 @@ class _AntidoteNet(NeuralNetClassifier):
     per-epoch diagnostics of the reweighting in the history.
     """
 
-    def __init__(self, *args, warmup_epochs: int = 0, **kwargs) -> None:
+    def __init__(
+        self, *args, warmup_epochs: int = 0, lr_schedule: str = "constant", **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.warmup_epochs = warmup_epochs
+        self.lr_schedule = lr_schedule
+        # First epoch number and length of the current fit call, for the schedule.
+        self._fit_start = 0
+        self._fit_epochs = 1
 
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping):
@@ -181,16 +187,25 @@ class _AntidoteNet(NeuralNetClassifier):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         # The history row of this epoch exists already: len(history) is its number.
-        self.criterion_.enabled = len(self.history) > self.warmup_epochs
+        epoch = len(self.history)
+        self.criterion_.enabled = epoch > self.warmup_epochs
         self._diagnostics = []
+        lr = self.lr
+        if self.lr_schedule == "cosine" and self._fit_epochs > 1:
+            # Cosine decay from lr towards 0 over the epochs of this fit call.
+            progress = (epoch - 1 - self._fit_start) / self._fit_epochs
+            lr = self.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+        for group in self.optimizer_.param_groups:
+            group["lr"] = lr
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
         criterion = self.criterion_
-        if training and criterion.enabled:
+        values = (criterion.lambda_, criterion.tau_, criterion.forgotten_)
+        # None when the batch was not reweighted (warm-up, or a radius of 0).
+        if training and criterion.enabled and values[0] is not None:
             # Keep the values as device tensors: reading them back here would make
             # the host wait for the device after every batch.
-            values = (criterion.lambda_, criterion.tau_, criterion.forgotten_)
             self._diagnostics.append(
                 torch.stack([v.detach().to(torch.float64).reshape(()) for v in values])
             )
@@ -269,6 +284,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         controls the data shuffling.
     hidden_layer_sizes : tuple of int, default=(256, 256)
         Hidden layer widths of the built-in MLP (ignored by other modules).
+    dropout : float in [0, 1), default=0.2
+        Dropout probability of the built-in modules: after every hidden layer of
+        the MLP, before the output layer of the CNN (ignored by other modules).
+        Dropout slows down the memorisation of wrong labels.
     divergence : {"kl", "alpha", "chi2"}, default="kl"
         The f-divergence of the ball. ``"kl"`` reweights samples smoothly by
         ``exp(-loss / tau)``; ``"alpha"`` (with ``alpha``) gives high-loss samples
@@ -285,7 +304,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         limits how sharply samples can be down-weighted.
     alpha : float > 1, default=2.0
         Order of the alpha-divergence (``divergence="alpha"`` only).
-    warmup_epochs : int >= 0, default=5
+    warmup_epochs : int >= 0, default=10
         Epochs of plain (sample-weighted) cross-entropy before the reweighting
         starts. Counted from the first epoch of the fit, so warm starts and
         ``partial_fit`` continue after it.
@@ -318,6 +337,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         Seeds parameter initialisation, shuffling, dropout and the validation
         split. torch's and NumPy's global RNG states are left untouched; ``None``
         draws a fresh seed from the operating system.
+    lr_schedule : {"constant", "cosine"}, default="cosine"
+        Learning rate over the epochs of each :meth:`fit` call: constant, or
+        decaying from ``lr`` towards 0 along a half cosine. :meth:`partial_fit`
+        always uses ``lr``.
     verbose : int, default=0
         If > 0, print a table of per-epoch losses and diagnostics.
     **kwargs
@@ -396,12 +419,13 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         module=None,
         *,
         hidden_layer_sizes=(256, 256),
+        dropout=0.2,
         divergence="kl",
         forget_rate=0.2,
         delta=None,
         kappa=0.0,
         alpha=2.0,
-        warmup_epochs=5,
+        warmup_epochs=10,
         max_epochs=100,
         batch_size=128,
         lr=1e-3,
@@ -413,11 +437,13 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         device="auto",
         warm_start=False,
         random_state=None,
+        lr_schedule="cosine",
         verbose=0,
         **kwargs,
     ):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
         self.divergence = divergence
         self.forget_rate = forget_rate
         self.delta = delta
@@ -435,6 +461,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.warm_start = warm_start
         self.random_state = random_state
+        self.lr_schedule = lr_schedule
         self.verbose = verbose
         # Extra keyword arguments become parameters, as in skorch. Their names are only
         # validated in fit: scikit-learn requires __init__ and set_params not to raise.
@@ -595,6 +622,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             X_fit, y_fit, w_fit, valid = self._split_validation(X_fit, y_fit, w_fit, seed)
 
         net.max_epochs = 1 if partial else self.max_epochs
+        net._fit_start = epochs_done
+        net._fit_epochs = net.max_epochs
+        net.lr_schedule = self.lr_schedule
+        net.lr = self.lr
         net.train_split = predefined_split(valid) if valid is not None else None
         try:
             with _local_torch_rng(seed, torch.device(net.device)):
@@ -642,6 +673,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         _check_number("forget_rate", self.forget_rate, low=0, high=1, high_open=True)
         _check_number("delta", self.delta, low=0, allow_none=True)
         _check_number("kappa", self.kappa, low=0)
+        _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         _check_number("alpha", self.alpha, low=1, low_open=True)
         _check_number("warmup_epochs", self.warmup_epochs, low=0, integer=True)
         _check_number("max_epochs", self.max_epochs, low=1, integer=True)
@@ -654,6 +686,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         )
         _check_number("n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
         _check_number("verbose", self.verbose, low=0, integer=True)
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(
+                f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}."
+            )
         optimizer = self.optimizer
         if not (
             (isinstance(optimizer, str) and optimizer in _OPTIMIZERS)
@@ -739,9 +775,11 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         module = self.module
         if module is None or module == "mlp":
             kwargs.setdefault("module__hidden_layer_sizes", self.hidden_layer_sizes)
+            kwargs.setdefault("module__dropout", self.dropout)
             module = MLP
         elif module == "cnn":
             module = CNN
+            kwargs.setdefault("module__dropout", self.dropout)
             shape = tuple(kwargs["module__input_shape"])
             if math.prod(shape) != n_features:
                 raise ValueError(
