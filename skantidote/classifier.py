@@ -74,22 +74,24 @@ def _to_builtin(value):
 
 
 @contextlib.contextmanager
-def _local_torch_rng(seed: int, device: torch.device):
-    """Seed torch inside the block and restore the caller's global RNG state after it.
+def _local_torch_rng(device: torch.device, seed: int | None = None):
+    """Restore the caller's global torch RNG state after the block; seed it inside.
 
     Parameter initialisation, dropout and the DataLoader's shuffling all draw from
-    torch's global generators; forking them makes a fit reproducible from
-    ``random_state`` without any side effect on the user's RNG state.
+    torch's global generators -- and every DataLoader iteration draws a base seed
+    from them, even without shuffling, so prediction does too. Forking makes a fit
+    reproducible from ``random_state`` without any side effect on the user's RNG.
     """
     cuda = []
     if device.type == "cuda":
         cuda = [device.index if device.index is not None else torch.cuda.current_device()]
     with torch.random.fork_rng(devices=cuda):
-        torch.default_generator.manual_seed(seed)
-        for index in cuda:
-            # Only the device we train on; torch.manual_seed would seed every GPU.
-            with torch.cuda.device(index):
-                torch.cuda.manual_seed(seed)
+        if seed is not None:
+            torch.default_generator.manual_seed(seed)
+            for index in cuda:
+                # Only the device we train on; torch.manual_seed would seed every GPU.
+                with torch.cuda.device(index):
+                    torch.cuda.manual_seed(seed)
         yield
 
 
@@ -122,7 +124,10 @@ class _EarlyStopping(Callback):
         loss = net.history[-1].get("valid_loss")
         if loss is None:
             return
-        if loss < self.best_loss_ - self.threshold * abs(self.best_loss_):
+        # An absolute threshold, as scikit-learn's MLP ``tol``: a loss that keeps
+        # shrinking towards 0 would otherwise improve "relatively" forever.
+        improved = loss < self.best_loss_ - self.threshold
+        if improved:
             self.best_loss_ = loss
             self.best_epoch_ = net.history[-1]["epoch"]
             # clone() stays on the module's device: no transfer to the host.
@@ -137,7 +142,7 @@ class _EarlyStopping(Callback):
             raise KeyboardInterrupt
 
     def on_train_end(self, net, **kwargs) -> None:
-        if self.best_state_ is not None:
+        if self.best_state_ is not None and self.best_epoch_ != net.history[-1]["epoch"]:
             net.module_.load_state_dict(self.best_state_)
         # Do not keep (or pickle) a second copy of the parameters.
         self.best_state_ = None
@@ -378,6 +383,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         ``sample_weight`` get 0.
     n_iter_ : int
         Total number of epochs trained.
+    best_epoch_ : int or None
+        With ``early_stopping``: the epoch (counted as in ``history_``) with the
+        lowest validation loss, whose parameters the network has. ``None`` when
+        the last fit had no validation split.
 
     See Also
     --------
@@ -628,7 +637,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         net.lr = self.lr
         net.train_split = predefined_split(valid) if valid is not None else None
         try:
-            with _local_torch_rng(seed, torch.device(net.device)):
+            with _local_torch_rng(torch.device(net.device), seed):
                 if not continue_:
                     net.initialize()
                 net.partial_fit({"X": X_fit, "sample_weight": w_fit}, y_fit)
@@ -638,6 +647,8 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
 
         self.net_ = net
         self.n_iter_ = len(net.history)
+        stopper = dict(net.callbacks_)["early_stopping"]
+        self.best_epoch_ = stopper.best_epoch_ if valid is not None else None
         self.history_ = [
             {key: _to_builtin(row[key]) for key in _HISTORY_KEYS if key in row}
             for row in net.history
@@ -868,7 +879,8 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         """ANTIDOTE weights of all rows under the current network (see ``sample_weights_``)."""
         net = self.net_
         # device=None keeps the logits on the training device: a single transfer at the end.
-        logits = net.forward(X, training=False, device=None)
+        with _local_torch_rng(torch.device(net.device)):
+            logits = net.forward(X, training=False, device=None)
         target = torch.as_tensor(y_enc, device=logits.device)
         with torch.no_grad():
             losses = F.cross_entropy(logits.float(), target, reduction="none")
@@ -899,7 +911,8 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        return self.net_.predict_proba(X)
+        with _local_torch_rng(torch.device(self.net_.device)):
+            return self.net_.predict_proba(X)
 
     def predict(self, X):
         """Most probable class of every sample.

@@ -39,11 +39,16 @@ def _check_positive_int(name: str, value, *, minimum: int = 1) -> int:
 def _check_sizes(name: str, sizes, *, allow_empty: bool) -> tuple[int, ...]:
     if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
         sizes = (sizes,)
-    if not isinstance(sizes, Sequence) or isinstance(sizes, str):
-        raise TypeError(
-            f"{name} must be a sequence of positive integers such as (256, 256), "
-            f"got {sizes!r}."
-        )
+    error = TypeError(
+        f"{name} must be a sequence of positive integers such as (256, 256), got {sizes!r}."
+    )
+    if isinstance(sizes, str | bytes):
+        raise error
+    try:
+        # Any iterable (tuple, list, NumPy array); NumPy integers become Python ints.
+        sizes = tuple(sizes.tolist() if hasattr(sizes, "tolist") else sizes)
+    except TypeError:
+        raise error from None
     sizes = tuple(_check_positive_int(f"each entry of {name}", s) for s in sizes)
     if not sizes and not allow_empty:
         raise ValueError(f"{name} must contain at least one entry, got {sizes!r}.")

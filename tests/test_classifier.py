@@ -1,0 +1,631 @@
+"""Tests of AntidoteClassifier (skantidote.classifier)."""
+
+import io
+import math
+import pickle
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch import nn
+
+from skantidote.classifier import AntidoteClassifier
+from skantidote.loss import AntidoteLoss
+from skantidote.modules import CNN, MLP
+from skantidote.noise import symmetric_noise
+
+DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+
+# Small and quick, yet accurate enough for scikit-learn's checks (e.g. > 0.83 training
+# accuracy in check_classifiers_train).
+FAST = dict(hidden_layer_sizes=(32,), max_epochs=20, warmup_epochs=2, lr=0.01, random_state=0)
+
+
+@parametrize_with_checks(
+    [AntidoteClassifier(**FAST)],
+    expected_failed_checks=lambda est: {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "each minibatch normalises its own sample weights, so weighting cannot equal "
+            "repeating rows exactly"
+        )
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=240, centers=3, n_features=4, random_state=0)
+    return StandardScaler().fit_transform(X).astype(np.float64), y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def fast(**params):
+    return AntidoteClassifier(**{**FAST, **params})
+
+
+# ----------------------------------------------------------------------------------
+# basic behaviour
+# ----------------------------------------------------------------------------------
+
+
+def test_fit_predict_proba(blobs):
+    X, y = blobs
+    clf = fast().fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 3) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert clf.score(X, y) > 0.9
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert clf.n_features_in_ == 4
+    assert clf.n_iter_ == 20
+    assert isinstance(clf.net_.module_, MLP)
+    assert next(clf.net_.module_.parameters()).dtype == torch.float32
+
+
+def test_softmax_applied_exactly_once(blobs):
+    X, y = blobs
+    clf = fast(max_epochs=3).fit(X, y)
+    module = clf.net_.module_.eval()
+    with torch.no_grad():
+        logits = module(torch.as_tensor(X, dtype=torch.float32)).double()
+    np.testing.assert_allclose(clf.predict_proba(X), torch.softmax(logits, 1).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["cat", "dog", "emu"]),
+        np.array([-7, 3, 100]),
+        pd.Categorical(["b", "c", "a"], categories=["c", "b", "a"]),
+    ],
+    ids=["strings", "gapped-ints", "categorical"],
+)
+def test_label_encoding(blobs, labels):
+    X, y = blobs
+    y_named = np.asarray(labels)[y]
+    if isinstance(labels, pd.Categorical):
+        y_named = pd.Series(pd.Categorical(y_named, categories=labels.categories))
+    clf = fast(max_epochs=5).fit(X, y_named)
+    np.testing.assert_array_equal(clf.classes_, np.sort(np.asarray(labels)))
+    pred = clf.predict(X)
+    assert set(pred) <= set(np.asarray(labels))
+    assert np.mean(pred == np.asarray(y_named)) > 0.9
+
+
+def test_binary(blobs):
+    X, y = blobs
+    mask = y < 2
+    clf = fast(max_epochs=5).fit(X[mask], np.where(y[mask] == 1, "yes", "no"))
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    np.testing.assert_array_equal(clf.classes_, ["no", "yes"])
+
+
+def test_feature_names(blobs):
+    X, y = blobs
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = fast(max_epochs=2).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X)
+
+
+def test_one_class_error(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match="at least 2 classes, got 1 class"):
+        fast().fit(X, np.zeros(len(X)))
+
+
+# ----------------------------------------------------------------------------------
+# diagnostics
+# ----------------------------------------------------------------------------------
+
+
+def test_history(blobs):
+    X, y = blobs
+    clf = fast(max_epochs=6, warmup_epochs=2).fit(X, y)
+    history = pd.DataFrame(clf.history_)
+    assert list(history["epoch"]) == [1, 2, 3, 4, 5, 6]
+    assert list(history["warmup"]) == [True, True, False, False, False, False]
+    assert history.loc[:1, ["lambda", "tau"]].isna().all().all()
+    assert (history.loc[2:, "tau"] > 0).all() and (history.loc[2:, "lambda"] >= 0).all()
+    assert history["forgotten"].between(0, 1).all()
+    assert (history.loc[:1, "forgotten"] == 0).all()
+    assert "valid_loss" not in history
+    assert all(isinstance(v, float) for v in history["train_loss"])
+
+
+def test_sample_weights_flag_noisy_rows(digits):
+    X, y = digits
+    y_noisy, is_noisy = symmetric_noise(y, 0.3, random_state=0)
+    clf = AntidoteClassifier(forget_rate=0.3, max_epochs=15, random_state=0).fit(X, y_noisy)
+    weights = clf.sample_weights_
+    assert weights.shape == (len(X),) and (weights >= 0).all()
+    assert weights.mean() == pytest.approx(1.0, rel=1e-4)
+    assert weights[is_noisy].mean() < 0.3 < 1.2 < weights[~is_noisy].mean()
+    # The weights are the loss's optimal weights of the final model's losses.
+    with torch.no_grad():
+        logits = clf.net_.module_.eval()(torch.as_tensor(X, dtype=torch.float32))
+        losses = nn.functional.cross_entropy(logits, torch.as_tensor(y_noisy), reduction="none")
+    expected = AntidoteLoss(forget_rate=0.3).weights(losses).numpy()
+    np.testing.assert_allclose(weights, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_forget_rate_and_delta_set_the_radius(blobs):
+    X, y = blobs
+    clf = fast(max_epochs=1, forget_rate=0.4).fit(X, y)
+    assert clf.net_.criterion_.radius == pytest.approx(-math.log(0.6))
+    clf = fast(max_epochs=1, forget_rate=0.4, delta=0.05).fit(X, y)
+    assert clf.net_.criterion_.radius == pytest.approx(0.05)
+    clf = fast(max_epochs=1, divergence="chi2", forget_rate=0.5).fit(X, y)
+    assert clf.net_.criterion_.radius == pytest.approx(0.5)  # ((1/2)^-1 - 1) / 2
+
+
+@pytest.mark.parametrize("params", [{"forget_rate": 0.0}, {"delta": 0.0}])
+def test_zero_radius_is_cross_entropy(blobs, params):
+    X, y = blobs
+    clf = fast(max_epochs=4, **params).fit(X, y)
+    history = pd.DataFrame(clf.history_)
+    assert (history["forgotten"] == 0).all() and history["lambda"].isna().all()
+    np.testing.assert_allclose(clf.sample_weights_, 1.0, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------------
+# reproducibility, persistence, continued training
+# ----------------------------------------------------------------------------------
+
+
+def test_reproducible_without_touching_global_rng(blobs):
+    X, y = blobs
+    np.random.seed(123)  # noqa: NPY002 (the global state is what is checked)
+    torch.manual_seed(123)
+    np_state = np.random.get_state()  # noqa: NPY002
+    torch_state = torch.get_rng_state()
+    p1 = fast(max_epochs=4, early_stopping=True).fit(X, y).predict_proba(X)
+    p2 = fast(max_epochs=4, early_stopping=True).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()  # noqa: NPY002
+    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
+    assert after[2:] == np_state[2:]
+    p3 = fast(max_epochs=4, early_stopping=True, random_state=1).fit(X, y).predict_proba(X)
+    assert not np.allclose(p1, p3)
+    # random_state=None: fresh seeds, still no global state used.
+    fast(random_state=None, max_epochs=1).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state[1])  # noqa: NPY002
+    clf = fast(max_epochs=1).fit(X, y)
+    clf.predict_proba(X)  # DataLoaders draw a seed even without shuffling
+    assert torch.equal(torch.get_rng_state(), torch_state)
+
+
+def test_pickle_and_joblib_round_trip(blobs, tmp_path):
+    X, y = blobs
+    clf = fast(max_epochs=3).fit(X, y)
+    expected = clf.predict_proba(X)
+    clone_pickle = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(clone_pickle.predict_proba(X), expected)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    clone_joblib = joblib.load(tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(clone_joblib.predict_proba(X), expected)
+    np.testing.assert_array_equal(clone_joblib.predict(X), clf.predict(X))
+
+
+def test_warm_start_continues(blobs):
+    X, y = blobs
+    clf = fast(max_epochs=3, warm_start=True).fit(X, y)
+    first = [p.detach().clone() for p in clf.net_.module_.parameters()]
+    clf.fit(X, y)
+    assert clf.n_iter_ == 6 and [r["epoch"] for r in clf.history_] == list(range(1, 7))
+    after = clf.net_.module_.parameters()
+    assert any(not torch.equal(a, b) for a, b in zip(first, after, strict=True))
+    # warmup_epochs=2 counts from the very first epoch.
+    assert [r["warmup"] for r in clf.history_] == [True, True] + [False] * 4
+    with pytest.raises(ValueError, match="labels not seen in the first fit"):
+        clf.fit(X, y + 10)
+    # Without warm_start, fit starts anew.
+    clf.set_params(warm_start=False).fit(X, y)
+    assert clf.n_iter_ == 3
+
+
+def test_partial_fit(blobs):
+    X, y = blobs
+    clf = fast()
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    assert clf.n_iter_ == 1
+    for _ in range(14):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 15 and clf.score(X, y) > 0.85
+    assert clf.sample_weights_.shape == (len(X),)
+    # A chunk with a single class is fine once the classes are known.
+    clf.partial_fit(X[y == 1], y[y == 1])
+    with pytest.raises(ValueError, match="differs from the classes"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match="labels not seen"):
+        clf.partial_fit(X, y + 1)
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :3], y)
+    with pytest.raises(ValueError, match="not in classes"):
+        fast().partial_fit(X, y, classes=[0, 1])
+
+
+# ----------------------------------------------------------------------------------
+# sample weights
+# ----------------------------------------------------------------------------------
+
+
+def test_sample_weight_ones_equal_none(blobs):
+    X, y = blobs
+    p_none = fast(max_epochs=4).fit(X, y).predict_proba(X)
+    p_ones = fast(max_epochs=4).fit(X, y, sample_weight=np.ones(len(X))).predict_proba(X)
+    np.testing.assert_allclose(p_none, p_ones, atol=1e-6)
+
+
+def test_zero_weight_rows_are_left_out(blobs):
+    X, y = blobs
+    weights = np.ones(len(X))
+    weights[::3] = 0
+    clf = fast(max_epochs=4).fit(X, y, sample_weight=weights)
+    p_zero = clf.predict_proba(X)
+    p_drop = fast(max_epochs=4).fit(X[weights > 0], y[weights > 0]).predict_proba(X)
+    np.testing.assert_allclose(p_zero, p_drop, atol=1e-6)
+    assert (clf.sample_weights_[weights == 0] == 0).all()
+    assert clf.sample_weights_.shape == (len(X),)
+
+
+def test_sample_weight_changes_the_fit(blobs):
+    X, y = blobs
+    weights = np.where(y == 0, 5.0, 1.0)
+    p_plain = fast(max_epochs=4).fit(X, y).predict_proba(X)
+    p_weighted = fast(max_epochs=4).fit(X, y, sample_weight=weights).predict_proba(X)
+    assert p_weighted[:, 0].mean() > p_plain[:, 0].mean()
+
+
+def test_metadata_routing_of_sample_weight(blobs):
+    X, y = blobs
+    weights = np.random.RandomState(0).uniform(0.1, 2.0, len(X))
+    Xs = StandardScaler().fit_transform(X)
+    expected = fast(max_epochs=3).fit(Xs, y, sample_weight=weights).predict_proba(Xs)
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = fast(max_epochs=3).set_fit_request(sample_weight=True)
+        clf.set_score_request(sample_weight=True)
+        pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), clf)
+        pipe.fit(X, y, sample_weight=weights)
+        np.testing.assert_allclose(pipe.predict_proba(X), expected, atol=1e-6)
+        scores = cross_validate(pipe, X, y, params={"sample_weight": weights}, cv=2)
+        assert (scores["test_score"] > 0.7).all()
+
+
+# ----------------------------------------------------------------------------------
+# modules, optimizers, devices
+# ----------------------------------------------------------------------------------
+
+
+def test_cnn_on_digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16  # images: scale the pixels, not each pixel separately
+    clf = AntidoteClassifier(
+        "cnn", module__input_shape=(1, 8, 8), max_epochs=15, warmup_epochs=2, random_state=0
+    ).fit(X[:600], y[:600])
+    assert isinstance(clf.net_.module_, CNN)
+    assert clf.score(X[600:900], y[600:900]) > 0.8
+
+
+def test_cnn_needs_a_matching_input_shape(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="module__input_shape"):
+        AntidoteClassifier("cnn").fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="holds 48 values per image but X has 64"):
+        AntidoteClassifier("cnn", module__input_shape=(3, 4, 4)).fit(X[:50], y[:50])
+
+
+class Linear(nn.Module):
+    """A custom module whose sizes the classifier fills in."""
+
+    def __init__(self, n_features, n_classes, scale=1.0):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_classes)
+        self.scale = scale
+
+    def forward(self, X):
+        return self.scale * self.linear(X)
+
+
+def test_custom_module_class(blobs):
+    X, y = blobs
+    clf = fast(module=Linear, module__scale=2.0).fit(X, y)
+    assert isinstance(clf.net_.module_, Linear) and clf.net_.module_.scale == 2.0
+    assert clf.net_.module_.linear.in_features == 4
+    assert clf.net_.module_.linear.out_features == 3
+    assert clf.score(X, y) > 0.85
+
+
+def test_custom_module_instance_is_copied(blobs):
+    X, y = blobs
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    before = [p.detach().clone() for p in module.parameters()]
+    clf = fast(module=module, max_epochs=3).fit(X, y)
+    assert all(torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
+    assert clf.net_.module_ is not module
+    p1 = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.fit(X, y).predict_proba(X), p1)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", torch.optim.RMSprop])
+def test_optimizers(blobs, optimizer):
+    X, y = blobs
+    lr = 0.1 if optimizer == "sgd" else 0.01
+    clf = fast(optimizer=optimizer, weight_decay=1e-4, lr=lr).fit(X, y)
+    opt = clf.net_.optimizer_
+    assert opt.param_groups[0]["weight_decay"] == 1e-4
+    if optimizer == "sgd":
+        assert opt.param_groups[0]["momentum"] == 0.9
+    assert clf.score(X, y) > 0.85
+
+
+def test_optimizer_kwargs(blobs):
+    X, y = blobs
+    clf = fast(optimizer="sgd", optimizer__momentum=0.5, max_epochs=2).fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["momentum"] == 0.5
+
+
+def test_cosine_schedule(blobs):
+    X, y = blobs
+    clf = fast(max_epochs=4, lr=0.01).fit(X, y)
+    # The last epoch ran at 0.01 * (1 + cos(3 pi / 4)) / 2.
+    lr = clf.net_.optimizer_.param_groups[0]["lr"]
+    assert lr == pytest.approx(0.01 * (1 + math.cos(0.75 * math.pi)) / 2)
+    clf = fast(max_epochs=4, lr=0.01, lr_schedule="constant").fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.01
+
+
+def test_explicit_cpu_device(blobs):
+    X, y = blobs
+    clf = fast(device="cpu", max_epochs=1).fit(X, y)
+    assert next(clf.net_.module_.parameters()).device.type == "cpu"
+
+
+def test_diagnostics_are_read_once_per_epoch(blobs, monkeypatch):
+    """Per-batch diagnostics stay tensors: the classifier reads them back once per epoch.
+
+    On an accelerator every read of a device tensor (item, tolist, float, bool, cpu)
+    waits for the device; count the reads made from the classifier's own code.
+    """
+    import sys
+
+    from skantidote import classifier
+
+    X, y = blobs
+    reads = []
+    for name in ("item", "tolist", "__float__", "__bool__", "__int__", "cpu", "numpy"):
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _original=original, _name=name, **kwargs):
+            if sys._getframe(1).f_code.co_filename == classifier.__file__:
+                reads.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    epochs = 6
+    clf = fast(max_epochs=epochs, batch_size=16, warmup_epochs=1).fit(X, y)
+    monkeypatch.undo()
+    assert clf.history_[-1]["tau"] > 0
+    # One tolist per reweighted epoch, then one transfer of the final sample weights.
+    assert sorted(reads) == ["cpu", "numpy"] + ["tolist"] * (epochs - 1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda(blobs):
+    X, y = blobs
+    clf = fast(device="cuda", max_epochs=3, early_stopping=True).fit(X, y)
+    assert next(clf.net_.module_.parameters()).device.type == "cuda"
+    assert clf.score(X, y) > 0.9
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_auto_device(blobs):
+    X, y = blobs
+    clf = fast(max_epochs=1).fit(X, y)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(clf.net_.module_.parameters()).device.type == expected
+
+
+# ----------------------------------------------------------------------------------
+# early stopping, verbosity
+# ----------------------------------------------------------------------------------
+
+
+def test_early_stopping(blobs):
+    X, y = blobs
+    y_noisy, _ = symmetric_noise(y, 0.4, random_state=0)
+    params = dict(forget_rate=0.0, early_stopping=True, validation_fraction=0.2,
+                  lr_schedule="constant")
+    clf = fast(max_epochs=300, n_iter_no_change=5, **params).fit(X, y_noisy)
+    history = pd.DataFrame(clf.history_)
+    assert {"valid_loss", "valid_acc"} <= set(history)
+    best = clf.best_epoch_
+    assert clf.n_iter_ < 300 and best == clf.n_iter_ - 5
+    assert history["valid_loss"][best - 1] == pytest.approx(history["valid_loss"].min(), abs=1e-4)
+    assert clf.net_.train_split is None  # the validation data are not kept
+    # The best epoch's parameters were restored: the same as training just that long.
+    short = fast(max_epochs=best, n_iter_no_change=1000, **params).fit(X, y_noisy)
+    assert short.best_epoch_ == best
+    np.testing.assert_allclose(short.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    assert fast(max_epochs=2).fit(X, y).best_epoch_ is None
+
+
+def test_early_stopping_tiny_classes(blobs):
+    X, y = blobs
+    y = y.copy()
+    y[0] = 3  # a class with a single row: no stratified split possible
+    clf = fast(max_epochs=3, early_stopping=True).fit(X, y)
+    assert "valid_loss" in clf.history_[0]
+
+
+def test_verbose_prints_a_table(blobs, capsys):
+    X, y = blobs
+    fast(max_epochs=3, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "forgotten" in out and "tau" in out
+    fast(max_epochs=3).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+# ----------------------------------------------------------------------------------
+# parameters
+# ----------------------------------------------------------------------------------
+
+
+def test_module_kwargs_are_parameters():
+    clf = AntidoteClassifier(module__dropout=0.1, optimizer__momentum=0.5)
+    params = clf.get_params()
+    assert params["module__dropout"] == 0.1 and params["optimizer__momentum"] == 0.5
+    cloned = clone(clf)
+    assert cloned.get_params()["module__dropout"] == 0.1
+    cloned.set_params(module__dropout=0.3, module__new=1, forget_rate=0.1)
+    assert cloned.module__dropout == 0.3 and cloned.module__new == 1
+    assert clf.module__dropout == 0.1
+    assert "module__dropout=0.1" in repr(clf)
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        clf.set_params(bogus=1)
+
+
+def test_module_kwarg_reaches_the_module(blobs):
+    X, y = blobs
+    clf = fast(module__dropout=0.0, max_epochs=1).fit(X, y)
+    assert not any(isinstance(m, nn.Dropout) for m in clf.net_.module_.modules())
+    clf = fast(max_epochs=1).fit(X, y)  # default dropout=0.2
+    assert any(isinstance(m, nn.Dropout) for m in clf.net_.module_.modules())
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"forget_rate": 1.0}, r"forget_rate must be a number in \[0, 1\), got 1.0"),
+        ({"forget_rate": -0.1}, "forget_rate"),
+        ({"delta": -1}, "delta must be a number >= 0 or None, got -1"),
+        ({"kappa": float("nan")}, "kappa"),
+        ({"alpha": 1}, r"alpha must be a number > 1, got 1"),
+        ({"dropout": 1}, "dropout"),
+        ({"divergence": "js"}, r"divergence must be one of \('kl', 'alpha', 'chi2'\), got 'js'"),
+        ({"warmup_epochs": -1}, "warmup_epochs must be an integer >= 0"),
+        ({"max_epochs": 0}, "max_epochs must be an integer >= 1, got 0"),
+        ({"max_epochs": 2.5}, "max_epochs must be an integer"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"lr": 0}, "lr must be a number > 0, got 0"),
+        ({"weight_decay": -1e-4}, "weight_decay"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"n_iter_no_change": 0}, "n_iter_no_change"),
+        ({"optimizer": "lbfgs"}, r"optimizer must be one of \('adam', 'adamw', 'sgd'\)"),
+        ({"optimizer": nn.Linear}, "optimizer"),
+        ({"module": "resnet"}, "module must be None, 'mlp', 'cnn'"),
+        ({"module": 3}, "module must be"),
+        ({"device": "gpu0"}, "device must be 'auto', 'cpu'"),
+        ({"random_state": "seed"}, "random_state must be None, an int"),
+        ({"early_stopping": "yes"}, "early_stopping must be True or False"),
+        ({"lr_schedule": "step"}, "lr_schedule must be 'constant' or 'cosine', got 'step'"),
+        ({"verbose": -1}, "verbose"),
+        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes"),
+        ({"modul__x": 1}, "unexpected parameter 'modul__x'"),
+    ],
+)
+def test_invalid_parameters(blobs, params, match):
+    X, y = blobs
+    clf = AntidoteClassifier(**{**FAST, "max_epochs": 1, **params})
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+
+
+# ----------------------------------------------------------------------------------
+# scikit-learn tools
+# ----------------------------------------------------------------------------------
+
+
+def test_pipeline_with_column_transformer_on_adult():
+    frame = pd.read_csv(DATA / "adult.csv", nrows=400)
+    y = frame.pop("income")
+    categorical = frame.select_dtypes(exclude="number").columns
+    numeric = frame.select_dtypes(include="number").columns
+    pipe = make_pipeline(
+        ColumnTransformer([
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+        ]),
+        AntidoteClassifier(hidden_layer_sizes=(32,), max_epochs=10, random_state=0),
+    )
+    pipe.fit(frame[:300], y[:300])
+    assert set(pipe.classes_) == set(y)
+    assert pipe.score(frame[300:], y[300:]) > 0.7
+    assert pipe.predict_proba(frame[300:]).shape == (100, 2)
+
+
+def test_grid_search_over_radius(blobs):
+    X, y = blobs
+    grid = GridSearchCV(
+        fast(max_epochs=5),
+        [{"forget_rate": [0.0, 0.2]}, {"delta": [0.1]}],
+        cv=2,
+        n_jobs=2,
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 3
+    assert grid.best_score_ > 0.9
+    assert grid.best_estimator_.n_iter_ == 5
+
+
+def test_cross_val_score(blobs):
+    X, y = blobs
+    scores = cross_val_score(fast(max_epochs=5), X, y, cv=3)
+    assert scores.shape == (3,) and (scores > 0.9).all()
+
+
+# ----------------------------------------------------------------------------------
+# learning with noisy labels, end to end
+# ----------------------------------------------------------------------------------
+
+
+def test_beats_cross_entropy_under_symmetric_noise(digits):
+    X, y = digits
+    rng = np.random.RandomState(0)
+    test = rng.rand(len(y)) < 0.3
+    y_noisy, _ = symmetric_noise(y[~test], 0.4, random_state=0)
+    params = dict(random_state=0)  # the defaults: 100 epochs
+    antidote = AntidoteClassifier(forget_rate=0.4, **params).fit(X[~test], y_noisy)
+    ce = AntidoteClassifier(forget_rate=0.0, **params).fit(X[~test], y_noisy)
+    acc_antidote = antidote.score(X[test], y[test])
+    acc_ce = ce.score(X[test], y[test])
+    assert acc_antidote > 0.9
+    assert acc_antidote > acc_ce + 0.1
+
+
+def test_docstring_example_runs():
+    # The estimator's doctest, run as a test (it trains on digits).
+    import doctest
+
+    from skantidote import classifier
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in finder.find(classifier.AntidoteClassifier, "AntidoteClassifier"):
+        runner.run(test, out=io.StringIO().write)
+    assert runner.failures == 0
