@@ -348,6 +348,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         always uses ``lr``.
     verbose : int, default=0
         If > 0, print a table of per-epoch losses and diagnostics.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks for the training loop (e.g. a checkpoint, or a scorer of
+        every epoch). They are used as given, not copied, so that their state can be read
+        after the fit.
     **kwargs
         ``module__<name>`` arguments for the module (e.g. ``module__dropout=0.1``
         or ``module__input_shape=(1, 8, 8)``) and ``optimizer__<name>`` arguments
@@ -448,6 +452,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         lr_schedule="cosine",
         verbose=0,
+        callbacks=None,
         **kwargs,
     ):
         self.module = module
@@ -472,6 +477,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.lr_schedule = lr_schedule
         self.verbose = verbose
+        self.callbacks = callbacks
         # Extra keyword arguments become parameters, as in skorch. Their names are only
         # validated in fit: scikit-learn requires __init__ and set_params not to raise.
         self._extra_keys = list(kwargs)
@@ -658,7 +664,23 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         )
         return self
 
+    def _named_callbacks(self) -> list:
+        """``callbacks`` as skorch's (name, callback) pairs, named after their class."""
+        named = []
+        for i, item in enumerate(self.callbacks or []):
+            if isinstance(item, tuple):
+                named.append(item)
+            elif isinstance(item, Callback):
+                named.append((f"{type(item).__name__}_{i}", item))
+            else:
+                raise ValueError(
+                    "callbacks must be a list of skorch Callback instances or (name, callback) "
+                    f"tuples, got {item!r} at position {i}."
+                )
+        return named
+
     def _validate_params(self) -> None:
+        self._named_callbacks()
         for key in self._extra_params():
             self._check_kwarg(key)
         module = self.module
@@ -851,7 +873,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             train_split=None,
             classes=list(range(n_classes)),
             predict_nonlinearity=_softmax,
-            callbacks=[("early_stopping", _EarlyStopping(patience=self.n_iter_no_change))],
+            callbacks=[
+                ("early_stopping", _EarlyStopping(patience=self.n_iter_no_change)),
+                *self._named_callbacks(),
+            ],
             device=device,
             verbose=self.verbose,
             warmup_epochs=self.warmup_epochs,
