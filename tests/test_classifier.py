@@ -399,6 +399,28 @@ def test_cosine_schedule(blobs):
     assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.01
 
 
+def test_extra_callbacks(blobs):
+    from skorch.callbacks import Callback
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            # Runs after the classifier's own per-epoch diagnostics were recorded.
+            assert "forgotten" in net.history[-1]
+            self.epochs_ += 1
+
+    X, y = blobs
+    first, second = CountEpochs(), CountEpochs()
+    clf = fast(max_epochs=3, callbacks=[first, ("named", second)]).fit(X, y)
+    assert first.epochs_ == 3 and second.epochs_ == 3
+    assert "named" in dict(clf.net_.callbacks_)
+    with pytest.raises(ValueError, match="callbacks must be a list of skorch Callback"):
+        fast(callbacks=["print"]).fit(X, y)
+
+
 def test_explicit_cpu_device(blobs):
     X, y = blobs
     clf = fast(device="cpu", max_epochs=1).fit(X, y)
