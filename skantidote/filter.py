@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from imblearn.under_sampling.base import BaseCleaningSampler
 from imblearn.utils import check_sampling_strategy, check_target_type
+from scipy import sparse
 from sklearn.base import _fit_context, clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -215,15 +216,24 @@ class NoisyLabelFilter(BaseCleaningSampler):
         y_resampled : same type as y, of shape (n_kept,)
             Their labels, corrected for relabelled rows.
         """
-        y_1d, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         # Validation only: the estimator gets the caller's X (a DataFrame keeps its columns).
-        validate_data(
-            self, X, y_1d, reset=True, dtype=None, ensure_all_finite=False, accept_sparse=False
-        )
+        _, y_1d, binarize_y = self._check_X_y(X, y)
         self.sampling_strategy_ = check_sampling_strategy(
             self.sampling_strategy, y_1d, self._sampling_type
         )
         return self._fit_resample(X, y_1d, original_y=y, binarize_y=binarize_y, **params)
+
+    def _check_X_y(self, X, y, accept_sparse=None):
+        # A Pipeline estimator may encode categories and impute missing values, so then any
+        # dtype and NaN pass; a bare classifier needs finite numbers. Sparse input is
+        # densified for the network (which trains on dense float32) and returned sparse.
+        lenient = isinstance(self.estimator, Pipeline)
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        X, y = validate_data(
+            self, X, y, reset=True, dtype=None if lenient else "numeric",
+            ensure_all_finite=not lenient, accept_sparse=True,
+        )
+        return X, y, binarize_y
 
     def _fit_resample(self, X, y, *, original_y=None, binarize_y=False, **params):
         classes, y_encoded = np.unique(y, return_inverse=True)
@@ -232,10 +242,11 @@ class NoisyLabelFilter(BaseCleaningSampler):
                 f"NoisyLabelFilter needs at least 2 classes in y, got {len(classes)}: "
                 f"{classes.tolist()}."
             )
+        X_dense = _dense(X)
         if self.cv is None:
-            probabilities, weights = self._score_in_sample(X, y, y_encoded, params)
+            probabilities, weights = self._score_in_sample(X_dense, y, y_encoded, params)
         else:
-            probabilities, weights = self._score_out_of_fold(X, y, y_encoded, params)
+            probabilities, weights = self._score_out_of_fold(X_dense, y, y_encoded, params)
 
         n = len(y_encoded)
         rows = np.arange(n)
@@ -348,7 +359,9 @@ class NoisyLabelFilter(BaseCleaningSampler):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        lenient = isinstance(self.estimator, Pipeline)
+        tags.input_tags.allow_nan = lenient
+        tags.input_tags.string = lenient
         tags.sampler_tags.sample_indices = True
         tags.non_deterministic = self.random_state is None
         return tags
@@ -370,6 +383,17 @@ def _confident_learning_issues(probabilities: np.ndarray, y: np.ndarray) -> np.n
     best = confident.argmax(axis=1)
     has_confident = above.any(axis=1)
     return has_confident & (best != y)
+
+
+def _dense(X):
+    """``X`` for the scoring network: sparse matrices and sparse frame columns made dense."""
+    if sparse.issparse(X):
+        return X.toarray()
+    if isinstance(X, pd.DataFrame) and any(
+        isinstance(dtype, pd.SparseDtype) for dtype in X.dtypes
+    ):
+        return X.sparse.to_dense()
+    return X
 
 
 def _resampled_target(original_y, y_new, keep, binarize_y, classes):

@@ -1,0 +1,217 @@
+"""NoisyLabelFilter: detection, cleaning, pandas, pipelines, estimator checks, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.pipeline import make_pipeline as make_imblearn_pipeline
+from imblearn.utils.estimator_checks import (
+    parametrize_with_checks as parametrize_with_imblearn_checks,
+)
+from sklearn.datasets import load_digits, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skantidote import AntidoteClassifier, NoisyLabelFilter
+from skantidote.noise import pair_noise, symmetric_noise
+
+
+def small_classifier(**params):
+    defaults = dict(
+        hidden_layer_sizes=(32,), max_epochs=6, warmup_epochs=2, batch_size=64, lr=3e-3,
+        dropout=0.0, random_state=0,
+    )
+    defaults.update(params)
+    return AntidoteClassifier(**defaults)
+
+
+def fast_filter(**params):
+    defaults = dict(
+        estimator=small_classifier(), forget_rate=0.1, averaging_epochs=2, random_state=0
+    )
+    defaults.update(params)
+    return NoisyLabelFilter(**defaults)
+
+
+@pytest.fixture(scope="module")
+def noisy_digits():
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    y_noisy, corrupted = symmetric_noise(y, 0.2, random_state=0)
+    return X, y, y_noisy, corrupted
+
+
+@pytest.fixture(scope="module")
+def digits_filter(noisy_digits):
+    X, _, y_noisy, _ = noisy_digits
+    cleaner = NoisyLabelFilter(
+        estimator=AntidoteClassifier(max_epochs=30, warmup_epochs=5, random_state=0),
+        forget_rate="auto",
+        random_state=0,
+    )
+    X_clean, y_clean = cleaner.fit_resample(X, y_noisy)
+    return cleaner, X_clean, y_clean
+
+
+def test_finds_corrupted_rows_in_one_run(noisy_digits, digits_filter):
+    _, _, _, corrupted = noisy_digits
+    cleaner, X_clean, y_clean = digits_filter
+    flagged = cleaner.label_issues_["is_label_issue"].to_numpy()
+    precision = corrupted[flagged].mean()
+    recall = flagged[corrupted].mean()
+    assert precision > 0.9
+    assert recall > 0.9
+    # The confident-learning estimate of the noise rate is close to the truth.
+    assert cleaner.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.04)
+    assert len(X_clean) == len(y_clean) == (~flagged).sum()
+    np.testing.assert_array_equal(cleaner.sample_indices_, np.flatnonzero(~flagged))
+
+
+def test_label_issues_report(noisy_digits, digits_filter):
+    _, _, y_noisy, corrupted = noisy_digits
+    cleaner, _, _ = digits_filter
+    report = cleaner.label_issues_
+    assert list(report.columns) == [
+        "is_label_issue", "label_quality", "given_label", "predicted_label", "sample_weight",
+    ]
+    assert len(report) == len(y_noisy)
+    np.testing.assert_array_equal(report["given_label"], y_noisy)
+    assert report["label_quality"].between(0, 1).all()
+    assert report["sample_weight"].min() >= 0
+    # Quality and weights both rank the corrupted rows low.
+    assert report["label_quality"][corrupted].mean() < 0.2
+    assert report["label_quality"][~corrupted].mean() > 0.8
+    assert report["sample_weight"][corrupted].mean() < report["sample_weight"][~corrupted].mean()
+    issues = report["is_label_issue"]
+    # Most flagged rows are predicted as some other class.
+    assert (report["predicted_label"][issues] != report["given_label"][issues]).mean() > 0.9
+
+
+def test_forget_rate_and_threshold_rules(noisy_digits):
+    X, _, y_noisy, _ = noisy_digits
+    by_rate = fast_filter(forget_rate=0.15).fit(X, y_noisy)
+    del by_rate
+    cleaner = fast_filter(forget_rate=0.15)
+    cleaner.fit_resample(X, y_noisy)
+    assert cleaner.label_issues_["is_label_issue"].sum() == int(0.15 * len(y_noisy))
+    cleaner = fast_filter(threshold=0.3)
+    cleaner.fit_resample(X, y_noisy)
+    report = cleaner.label_issues_
+    np.testing.assert_array_equal(report["is_label_issue"], report["label_quality"] < 0.3)
+
+
+def test_relabel_corrects_confident_rows(noisy_digits):
+    X, y, y_noisy, corrupted = noisy_digits
+    cleaner = fast_filter(forget_rate=0.2, action="relabel", relabel_confidence=0.5,
+                          estimator=small_classifier(max_epochs=15))
+    X_res, y_res = cleaner.fit_resample(X, y_noisy)
+    kept = cleaner.sample_indices_
+    report = cleaner.label_issues_
+    relabelled = report["is_label_issue"].to_numpy()[kept]
+    assert relabelled.sum() > 0
+    # Relabelled rows carry the predicted label, and it is mostly the true one.
+    np.testing.assert_array_equal(
+        y_res[relabelled], report["predicted_label"].to_numpy()[kept][relabelled]
+    )
+    assert (y_res[relabelled] == y[kept][relabelled]).mean() > 0.8
+    # More rows survive than with removal.
+    assert len(y_res) > len(y_noisy) - report["is_label_issue"].sum()
+    assert X_res.shape[0] == len(y_res)
+
+
+def test_pandas_in_pandas_out_keeps_the_index():
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=4, random_state=0)
+    y_noisy, _ = symmetric_noise(y, 0.2, random_state=0)
+    index = pd.Index(np.arange(1000, 1300), name="row_id")
+    X_df = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)], index=index)
+    y_s = pd.Series(np.where(y_noisy == 1, "yes", "no"), index=index, name="label")
+    X_res, y_res = fast_filter().fit_resample(X_df, y_s)
+    assert isinstance(X_res, pd.DataFrame) and isinstance(y_res, pd.Series)
+    assert list(X_res.columns) == list(X_df.columns)
+    assert y_res.name == "label"
+    assert X_res.index.equals(y_res.index)
+    assert X_res.index.isin(index).all() and len(X_res) < 300
+    assert set(y_res) <= {"yes", "no"}
+
+
+def test_sampling_strategy_limits_the_cleaned_classes(noisy_digits):
+    X, _, y_noisy, _ = noisy_digits
+    cleaner = fast_filter(forget_rate=0.2, sampling_strategy=[3, 5])
+    cleaner.fit_resample(X, y_noisy)
+    flagged = cleaner.label_issues_["is_label_issue"].to_numpy()
+    assert set(np.unique(y_noisy[flagged])) <= {3, 5}
+    assert flagged.sum() == int(0.2 * np.isin(y_noisy, [3, 5]).sum())
+
+
+def test_out_of_fold_scores_with_any_classifier(noisy_digits):
+    X, _, y_noisy, corrupted = noisy_digits
+    cleaner = NoisyLabelFilter(
+        estimator=LogisticRegression(max_iter=300), cv=3, forget_rate=0.2, random_state=0
+    )
+    cleaner.fit_resample(X, y_noisy)
+    assert len(cleaner.estimators_) == 3 and cleaner.estimator_ is None
+    flagged = cleaner.label_issues_["is_label_issue"].to_numpy()
+    assert corrupted[flagged].mean() > 0.7
+
+
+def test_pipeline_estimator_and_imblearn_pipeline_in_grid_search():
+    frame = pd.read_csv("benchmarks/data/adult.csv").sample(600, random_state=0)
+    y = frame.pop("income")
+    X = frame.select_dtypes("number")
+    y_noisy = pd.Series(symmetric_noise(y, 0.2, random_state=0)[0], index=y.index)
+    estimator = make_pipeline(StandardScaler(), small_classifier())
+    model = make_imblearn_pipeline(
+        NoisyLabelFilter(estimator=estimator, forget_rate=0.1, averaging_epochs=2,
+                         random_state=0),
+        StandardScaler(),
+        LogisticRegression(max_iter=500),
+    )
+    search = GridSearchCV(
+        model, {"noisylabelfilter__forget_rate": [0.05, 0.2]}, cv=2, n_jobs=2
+    )
+    search.fit(X, y_noisy)
+    assert search.best_params_["noisylabelfilter__forget_rate"] in (0.05, 0.2)
+    assert search.score(X, y) > 0.7
+    # At predict time the sampler does nothing: all rows get a prediction.
+    assert len(search.predict(X)) == len(X)
+
+
+def test_errors_are_named():
+    X, y = make_classification(n_samples=60, random_state=0)
+    with pytest.raises(TypeError, match="must be an AntidoteClassifier or a Pipeline ending"):
+        NoisyLabelFilter(estimator=LogisticRegression()).fit_resample(X, y)
+    with pytest.raises(ValueError, match="forget_rate"):
+        NoisyLabelFilter(forget_rate=1.5).fit_resample(X, y)
+    with pytest.raises(ValueError, match="action"):
+        NoisyLabelFilter(action="drop").fit_resample(X, y)
+    with pytest.raises(ValueError):
+        NoisyLabelFilter(forget_rate=0.1).fit_resample(X, np.zeros(60))
+
+
+def test_pair_noise_is_found(noisy_digits):
+    X, _, _, _ = noisy_digits
+    y = load_digits().target
+    y_noisy, corrupted = pair_noise(y, 0.3, random_state=1)
+    cleaner = NoisyLabelFilter(
+        estimator=small_classifier(hidden_layer_sizes=(128,), max_epochs=20, warmup_epochs=4),
+        forget_rate=0.3,
+        random_state=0,
+    )
+    cleaner.fit_resample(X, y_noisy)
+    flagged = cleaner.label_issues_["is_label_issue"].to_numpy()
+    assert corrupted[flagged].mean() > 0.8
+
+
+CHECKED = fast_filter()
+
+
+@parametrize_with_checks([CHECKED], expected_failed_checks=lambda est: {})
+def test_scikit_learn_checks(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_imblearn_checks([CHECKED])
+def test_imbalanced_learn_checks(estimator, check):
+    check(estimator)
