@@ -411,7 +411,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
     >>> from sklearn.model_selection import train_test_split
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
-    >>> from skantidote.classifier import AntidoteClassifier
+    >>> from skantidote import AntidoteClassifier
     >>> from skantidote.noise import symmetric_noise
     >>> X, y = load_digits(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
@@ -602,8 +602,8 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float32, reset=not continue_)
         check_classification_targets(y)
-        y_enc = self._encode_targets(y, classes, continue_)
-        n_classes = len(self.classes_)
+        classes_, y_enc = self._encode_targets(y, classes, continue_)
+        n_classes = len(classes_)
 
         weights_given = sample_weight is not None
         if weights_given:
@@ -651,6 +651,8 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             # Do not keep (or pickle) the validation data.
             net.train_split = None
 
+        # Fitted attributes are only set once training has succeeded.
+        self.classes_ = classes_
         self.net_ = net
         self.n_iter_ = len(net.history)
         stopper = dict(net.callbacks_)["early_stopping"]
@@ -738,7 +740,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"{name} must be True or False, got {value!r}.")
 
     def _encode_targets(self, y, classes, continue_):
-        """Integer-encode ``y``, setting ``classes_`` on a fresh fit."""
+        """The classes and the integer codes of ``y`` (new classes on a fresh fit)."""
         if continue_:
             if classes is not None and not np.array_equal(
                 np.unique(np.asarray(classes)), self.classes_
@@ -754,7 +756,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
                     f"the estimator knows {self.classes_.tolist()!r}. Refit with "
                     "warm_start=False to change the classes."
                 )
-            return np.searchsorted(self.classes_, y).astype(np.int64)
+            return self.classes_, np.searchsorted(self.classes_, y).astype(np.int64)
 
         encoder = LabelEncoder()
         if classes is not None:
@@ -772,8 +774,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
                 "AntidoteClassifier needs samples of at least 2 classes, got 1 class: "
                 f"{encoder.classes_.tolist()!r}."
             )
-        self.classes_ = encoder.classes_
-        return encoder.transform(y).astype(np.int64)
+        return encoder.classes_, encoder.transform(y).astype(np.int64)
 
     def _draw_seed(self) -> int:
         rs = self.random_state
@@ -793,12 +794,18 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(device, str) and device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
         try:
-            return str(torch.device(device))
+            resolved = torch.device(device)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(
                 f"device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device, "
                 f"got {device!r}."
             ) from exc
+        if resolved.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} but CUDA is not available here; use device='auto' "
+                "(CUDA when available, else CPU) or device='cpu'."
+            )
+        return str(resolved)
 
     def _module_and_params(self, n_features: int, n_classes: int):
         """The module argument for skorch and its ``module__*`` keyword arguments."""
@@ -916,6 +923,11 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             if reference is not None:
                 weights = torch.where(reference > 0, weights, torch.zeros_like(weights))
         return weights.detach().cpu().numpy().astype(np.float64)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # Not just "some attribute ending in _": validate_data sets n_features_in_
+        # before training, which may still fail.
+        return hasattr(self, "net_")
 
     # ------------------------------------------------------------------
     # prediction

@@ -466,6 +466,24 @@ def test_cuda(blobs):
     np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available")
+def test_cuda_device_without_cuda(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match="CUDA is not available here"):
+        fast(device="cuda").fit(X, y)
+
+
+def test_failed_fit_leaves_the_estimator_unfitted(blobs):
+    from sklearn.exceptions import NotFittedError
+
+    X, y = blobs
+    clf = fast(module=Linear, module__bogus=1)  # Linear() rejects the argument
+    with pytest.raises(TypeError, match="bogus"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
 def test_auto_device(blobs):
     X, y = blobs
     clf = fast(max_epochs=1).fit(X, y)
