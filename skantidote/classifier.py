@@ -36,7 +36,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_tensor
 from torch import nn
 
-from skantidote.loss import AntidoteLoss
+from skantidote.loss import FORGOTTEN_WEIGHT, AntidoteLoss
 from skantidote.modules import CNN, MLP
 
 __all__ = ["AntidoteClassifier"]
@@ -205,22 +205,22 @@ class _AntidoteNet(NeuralNetClassifier):
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
-        criterion = self.criterion_
-        values = (criterion.lambda_, criterion.tau_, criterion.forgotten_)
-        # None when the batch was not reweighted (warm-up, or a radius of 0).
-        if training and criterion.enabled and values[0] is not None:
-            # Keep the values as device tensors: reading them back here would make
-            # the host wait for the device after every batch.
-            self._diagnostics.append(
-                torch.stack([v.detach().to(torch.float64).reshape(()) for v in values])
-            )
+        # None when the batch was not reweighted (warm-up, or a radius of 0). Only a
+        # reference is kept: the per-batch step does no extra work, and nothing is read
+        # back from the device before the epoch ends.
+        solution = getattr(self.criterion_, "solution_", None)
+        if training and solution is not None:
+            self._diagnostics.append(solution)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
-        diagnostics = getattr(self, "_diagnostics", None)
-        if diagnostics:
+        solutions = getattr(self, "_diagnostics", None)
+        if solutions:
+            duals = torch.stack([torch.stack((s.lam, s.tau)) for s in solutions])
+            weights = torch.cat([s.weights for s in solutions])
+            forgotten = (weights < FORGOTTEN_WEIGHT).to(duals.dtype).mean()
             # One transfer per epoch.
-            lam, tau, forgotten = torch.stack(diagnostics).mean(dim=0).tolist()
+            lam, tau, forgotten = torch.cat((duals.mean(dim=0), forgotten[None])).tolist()
         else:
             lam, tau, forgotten = math.nan, math.nan, 0.0
         self._diagnostics = []

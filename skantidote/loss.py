@@ -63,8 +63,11 @@ class AntidoteLoss(nn.Module):
     enabled : bool
         When False the module computes plain (sample-weighted) mean cross-entropy; used for
         warm-up epochs before forgetting starts.
+    solution_ : DualSolution or None
+        Everything the last batch's weight solve returned (``None`` before the first
+        reweighted batch, and after a batch with reweighting disabled).
     weights_ : Tensor or None
-        Detached weights of the last batch (``None`` before the first reweighted batch).
+        Detached weights of the last batch.
     lambda_, tau_, rho_, divergence_ : Tensor or None
         Dual variables and divergence of the last batch (``rho_`` is ``None`` for KL).
     forgotten_ : Tensor or None
@@ -213,6 +216,11 @@ class AntidoteLoss(nn.Module):
         if self.check_finite is None:
             return losses.device.type == "cpu"
         return bool(self.check_finite)
+
+    @property
+    def solution_(self) -> DualSolution | None:
+        """The last reweighted batch's :class:`~skantidote.divergences.DualSolution`."""
+        return self._solution
 
     @property
     def weights_(self) -> Tensor | None:
