@@ -1,0 +1,125 @@
+"""Data sets and noise models of the benchmark suite.
+
+Every data set is split 70/30 (stratified, ``random_state=seed``); preprocessing is fitted
+on the training split only; only the training labels are corrupted, the test labels stay
+clean.
+
+* ``digits``: scikit-learn's 8x8 digits, pixel values divided by 16 (1,797 rows, 10 classes).
+* ``letter``: UCI letter recognition (``benchmarks/data/letter.csv``, target ``letter``;
+  20,000 rows, 26 classes), standardised.
+* ``adult``: UCI adult (``benchmarks/data/adult.csv``, target ``income``; 30,162 rows,
+  2 classes): 6 numeric columns standardised, 8 categorical columns one-hot encoded, by a
+  ``ColumnTransformer`` fitted on the training split.
+* ``synthetic`` / ``synthetic-<n>``: ``make_classification`` with 20 features (10
+  informative), 4 classes, ``n`` rows (default 10,000; e.g. ``synthetic-1000000``),
+  standardised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_digits, make_classification
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skantidote.noise import instance_noise, pair_noise, symmetric_noise
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+ADULT_NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hr_per_week"]
+ADULT_CATEGORICAL = [
+    "type_employer", "education", "marital", "occupation", "relationship", "race", "sex",
+    "country",
+]
+
+DATASETS = ("digits", "letter", "adult", "synthetic")
+NOISES = ("sym", "pair", "instance")
+
+
+@dataclass
+class Split:
+    """One seed's train/test split, preprocessed; ``y_*`` are integer codes 0..K-1."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    image_shape: tuple | None = None
+
+
+@lru_cache(maxsize=4)
+def _raw(name: str):
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+        return pd.DataFrame(X / 16.0), y
+    if name == "letter":
+        frame = pd.read_csv(DATA / "letter.csv")
+        y = frame.pop("letter").to_numpy()
+        return frame.astype(np.float64), y
+    if name == "adult":
+        frame = pd.read_csv(DATA / "adult.csv", skipinitialspace=True)
+        y = frame.pop("income").to_numpy()
+        return frame[ADULT_NUMERIC + ADULT_CATEGORICAL], y
+    if name.startswith("synthetic"):
+        n = int(name.split("-", 1)[1]) if "-" in name else 10_000
+        X, y = make_classification(
+            n_samples=n, n_features=20, n_informative=10, n_redundant=5, n_classes=4,
+            n_clusters_per_class=2, class_sep=1.0, flip_y=0.0, random_state=0,
+        )
+        return pd.DataFrame(X), y
+    raise ValueError(f"unknown data set {name!r}; known: {DATASETS} (or synthetic-<n>).")
+
+
+def load_split(name: str, seed: int) -> Split:
+    """70/30 stratified split of a data set, preprocessed on the training part."""
+    X, y = _raw(name)
+    _, y = np.unique(y, return_inverse=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    image_shape = None
+    if name == "digits":
+        X_tr, X_te = X_tr.to_numpy(), X_te.to_numpy()  # already in [0, 1]
+        image_shape = (1, 8, 8)
+    elif name == "adult":
+        ct = ColumnTransformer(
+            [
+                ("num", StandardScaler(), ADULT_NUMERIC),
+                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                 ADULT_CATEGORICAL),
+            ]
+        )
+        X_tr, X_te = ct.fit_transform(X_tr), ct.transform(X_te)
+    else:
+        sc = StandardScaler()
+        X_tr, X_te = sc.fit_transform(X_tr), sc.transform(X_te)
+    return Split(
+        np.ascontiguousarray(X_tr, dtype=np.float32), y_tr.astype(np.int64),
+        np.ascontiguousarray(X_te, dtype=np.float32), y_te.astype(np.int64),
+        int(y.max()) + 1, image_shape,
+    )
+
+
+def add_noise(split: Split, noise: str, rate: float, seed: int):
+    """Corrupt the training labels: returns ``(noisy_y, is_noisy)``.
+
+    ``sym``: exactly ``int(rate * n_k)`` rows of each class to a uniform other class;
+    ``pair``: class k -> k+1 (mod K); ``instance``: :func:`skantidote.noise.instance_noise`
+    (confusable rows flip more often, to their most confusable class).
+    """
+    if rate == 0:
+        return split.y_train.copy(), np.zeros(len(split.y_train), dtype=bool)
+    if noise == "sym":
+        return symmetric_noise(split.y_train, rate, random_state=seed)
+    if noise == "pair":
+        return pair_noise(split.y_train, rate, random_state=seed)
+    if noise == "instance":
+        return instance_noise(split.X_train, split.y_train, rate, random_state=seed)
+    raise ValueError(f"unknown noise {noise!r}; known: {NOISES}.")
