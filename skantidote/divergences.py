@@ -79,36 +79,49 @@ class DualSolution:
         The path coordinate ``s`` of the solution, to warm-start the next solve.
     """
 
-    __slots__ = ("weights", "value", "_scalars")
+    __slots__ = ("weights", "_scalars")
 
-    def __init__(self, weights: Tensor, value: Tensor, scalars: Tensor) -> None:
+    # Order of the scalars: what the solve computes last stays at the end.
+    _FIELDS = ("value", "divergence", "tau", "lam", "state", "rho")
+
+    def __init__(self, weights: Tensor, scalars: tuple[Scalar, ...]) -> None:
         self.weights = weights
-        self.value = value
-        # divergence, tau, lam, state[, rho]: one tensor, made in one copy from the host.
+        # Python floats on the host path, 0-d tensors on accelerators: made into tensors only
+        # when read, so that a training step pays for none it does not use.
         self._scalars = scalars
+
+    def _get(self, i: int) -> Tensor:
+        value = self._scalars[i]
+        if isinstance(value, Tensor):
+            return value
+        return torch.tensor(value, dtype=self.weights.dtype, device=self.weights.device)
+
+    @property
+    def value(self) -> Tensor:
+        return self._get(0)
 
     @property
     def divergence(self) -> Tensor:
-        return self._scalars[0]
+        return self._get(1)
 
     @property
     def tau(self) -> Tensor:
-        return self._scalars[1]
+        return self._get(2)
 
     @property
     def lam(self) -> Tensor:
-        return self._scalars[2]
+        return self._get(3)
 
     @property
     def state(self) -> Tensor:
-        return self._scalars[3]
+        return self._get(4)
 
     @property
     def rho(self) -> Tensor | None:
-        return self._scalars[4] if self._scalars.numel() > 4 else None
+        return self._get(5) if len(self._scalars) > 5 else None
 
     def __repr__(self) -> str:
-        fields = ("weights", "value", "divergence", "tau", "lam", "rho", "state")
+        fields = ("weights",) + self._FIELDS
         return "DualSolution(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in fields) + ")"
 
 
@@ -171,6 +184,7 @@ class _PathPoint(NamedTuple):
     log_tau: Scalar  # log of the temperature in units of the loss range
     d_log_tau: Scalar  # d log_tau / d s
     dd_divergence: Scalar | None = None  # d^2 D / d s^2 where cheap (Halley's step)
+    mean_x: Scalar | None = None  # E_Q[x] where the moments give it
 
 
 class Divergence(ABC):
@@ -198,14 +212,17 @@ class Divergence(ABC):
         """``a`` such that ``log_tau(s) ≈ a - s`` near the uniform weights."""
 
     @abstractmethod
-    def _basis(self, x: Tensor, p: Tensor) -> Tensor:
-        """Per-solve precomputation that :meth:`_moments` reuses at every iteration."""
+    def _basis(self, x: Tensor, p: Tensor | None) -> Tensor | None:
+        """Per-solve precomputation that :meth:`_moments` reuses at every iteration.
+
+        ``p`` is the reference distribution, or ``None`` for the uniform one.
+        """
 
     @abstractmethod
-    def _moments(self, x: Tensor, basis: Tensor, s: Scalar) -> tuple[Tensor, Tensor]:
-        """Unnormalised weights at ``s`` and the batch reductions the path needs there.
+    def _moments(self, x: Tensor, basis: Tensor | None, s: Scalar) -> tuple[Tensor, Tensor]:
+        """Unnormalised weights at ``s`` and the ``P``-means the path needs there.
 
-        The reductions come as one 1-D tensor, so that they cost one read on the host.
+        The means come as one 1-D tensor, so that they cost one read on the host.
         """
 
     @abstractmethod
@@ -320,30 +337,36 @@ class Divergence(ABC):
         if check_finite is None:
             check_finite = losses.device.type == "cpu"
         on_host = losses.device.type == "cpu" if early_stop is None else early_stop
+        ops = _HostScalars if on_host else _DeviceScalars
         dtype = torch.float32 if losses.device.type == "mps" else torch.float64
         losses = losses.detach().to(dtype)
-        p = _reference(losses, ref_weights, check_finite)
+        n = losses.numel()
+        p = None if ref_weights is None else _reference(losses, ref_weights, check_finite)
 
         # Normalise to x in [0, 1] over the reference's support: the path then depends on the
         # losses' shape only, and the warm start carries over between batches.
-        if ref_weights is None:
+        if p is None:
             lmin, lmax = losses.aminmax()
         else:
             lmin = torch.where(p > 0, losses, math.inf).amin()
             lmax = torch.where(p > 0, losses, -math.inf).amax()
-        if check_finite and not (math.isfinite(lmin.item()) and math.isfinite(lmax.item())):
-            raise_if_nonfinite(losses, "losses")
+        if on_host or check_finite:
+            lmin_host, lmax_host = lmin.item(), lmax.item()
+            if check_finite and not (math.isfinite(lmin_host) and math.isfinite(lmax_host)):
+                raise_if_nonfinite(losses, "losses")
+            if on_host:
+                lmin, lmax = lmin_host, lmax_host
         if delta == 0.0:
             return self._uniform(losses, p)
-        ops = _HostScalars if on_host else _DeviceScalars
-        if on_host:
-            lmin, lmax = lmin.item(), lmax.item()
         span = ops.where(lmax > lmin, lmax - lmin, 1.0)
-        x = (losses - lmin) / span
-        if ref_weights is not None:
-            x = x.clamp_min(0.0)
-        at_min = (x == 0).to(dtype)
-        mass_min = torch.dot(p, at_min)
+        x = (losses - lmin).mul_(1.0 / span)
+        if p is not None:
+            x = x.clamp_min_(0.0)
+        at_min = x == 0
+        if p is None:
+            mass_min = torch.count_nonzero(at_min) / n
+        else:
+            mass_min = torch.dot(p, at_min.to(dtype))
         if on_host:
             mass_min = mass_min.item()
 
@@ -353,14 +376,18 @@ class Divergence(ABC):
         # mass on the smallest losses is not binding: the solution is that concentration.
         limit = self.concentration_divergence(mass_min) <= (delta if kappa == 0.0 else -1.0)
 
-        s = self._start(x, p, log_delta, log_kappa, ops)
         if init is not None:
-            init = init.detach().to(dtype=dtype, device=losses.device)
-            init = init.item() if on_host else init
-            s = ops.where(ops.isfinite(init), init, s)
+            init = init.item() if on_host else init.detach().to(dtype=dtype, device=losses.device)
+        if init is None or (on_host and not math.isfinite(init)):
+            s = self._start(x, p, log_delta, log_kappa, ops)
+        elif on_host:
+            s = init
+        else:
+            cold = self._start(x, p, log_delta, log_kappa, ops)
+            s = torch.where(torch.isfinite(init), init, cold)
 
         basis = self._basis(x, p)
-        lo = -math.inf if on_host else torch.full_like(s, -math.inf)
+        lo = -math.inf if on_host else torch.full_like(losses[0], -math.inf)
         hi = -lo
         previous = -lo  # |h| of the previous iterate
         if on_host and limit:
@@ -407,22 +434,33 @@ class Divergence(ABC):
             unnormalised, moments = self._evaluate(x, basis, s, on_host)
 
         point = self._point(moments, s, ops)
-        weights = unnormalised / moments[0]
-        weights = ops.where(limit, at_min / mass_min, weights)
+        mean_x = point.mean_x
+        if on_host and limit:
+            weights = at_min.to(dtype).mul_(1.0 / mass_min)
+            mean_x = 0.0
+        else:
+            weights = unnormalised.mul_(1.0 / moments[0])
+            if not on_host:
+                weights = torch.where(limit, at_min / mass_min, weights)
+        if mean_x is None:
+            mean_x = torch.dot(weights, x) / n if p is None else torch.dot(weights * p, x)
+            if on_host:
+                mean_x = mean_x.item()
+        mean_x = ops.where(limit, 0.0, mean_x)
         tau = ops.where(limit, 0.0, span * ops.exp(point.log_tau))
         divergence = ops.where(limit, self.concentration_divergence(mass_min), point.divergence)
         lam = ops.where(tau > kappa, tau - kappa, 0.0)
-        value = torch.dot(p * weights, losses) + kappa * divergence
-        scalars = (divergence, tau, lam, s)
+        # E_Q[l] in the losses' own units, from the normalised losses' mean.
+        value = lmin + span * mean_x + kappa * divergence
+        scalars = (value, divergence, tau, lam, s)
         rho = self._rho(lmin, span, s, ops)
         if rho is not None:
             scalars += (ops.where(limit, -lmin, rho),)
-        if on_host:
-            packed = torch.tensor(scalars, dtype=dtype, device=losses.device)
-        else:
-            packed = torch.stack([torch.as_tensor(v, dtype=dtype, device=losses.device)
-                                  for v in scalars])
-        return DualSolution(weights, value, packed)
+        if not on_host:
+            scalars = tuple(
+                torch.as_tensor(v, dtype=dtype, device=losses.device) for v in scalars
+            )
+        return DualSolution(weights, scalars)
 
     def _evaluate(
         self, x: Tensor, basis: Tensor, s: Scalar, on_host: bool
@@ -431,11 +469,10 @@ class Divergence(ABC):
         return unnormalised, tuple(moments.tolist() if on_host else moments.unbind())
 
     def _start(
-        self, x: Tensor, p: Tensor, log_delta: float, log_kappa: Scalar, ops: type
+        self, x: Tensor, p: Tensor | None, log_delta: float, log_kappa: Scalar, ops: type
     ) -> Scalar:
         """Closed-form root of the small-deviation approximation of the path."""
-        mean = torch.dot(p, x)
-        var = torch.dot(p, (x - mean) ** 2)
+        var = x.var(correction=0) if p is None else torch.dot(p, (x - torch.dot(p, x)) ** 2)
         if ops is _HostScalars:
             var = var.item()
         c = self._small_deviation_scale()
@@ -444,14 +481,14 @@ class Divergence(ABC):
         s_kappa = self._log_tau_floor_start() - log_kappa
         return ops.where(s_delta < s_kappa, s_delta, s_kappa)
 
-    def _uniform(self, losses: Tensor, p: Tensor) -> DualSolution:
+    def _uniform(self, losses: Tensor, p: Tensor | None) -> DualSolution:
         # s = -inf is the uniform end of the path (infinite temperature or threshold).
         inf = math.inf
-        scalars = (0.0, inf, inf, -inf)
+        value = losses.mean() if p is None else torch.dot(p, losses)
+        scalars = (value, 0.0, inf, inf, -inf)
         if self._rho(0.0, 1.0, -inf, _HostScalars) is not None:
             scalars += (-inf,)
-        packed = torch.tensor(scalars, dtype=losses.dtype, device=losses.device)
-        return DualSolution(torch.ones_like(losses), torch.dot(p, losses), packed)
+        return DualSolution(torch.ones_like(losses), scalars)
 
 
 class KLDivergence(Divergence):
@@ -488,15 +525,17 @@ class KLDivergence(Divergence):
         return 0.0
 
     def _basis(self, x, p):
-        px = p * x
-        px2 = px * x
-        return torch.stack((p, px, px2, px2 * x))
+        x2 = x * x
+        powers = torch.stack((torch.ones_like(x), x, x2, x2 * x), 1)
+        return powers.div_(x.numel()) if p is None else powers.mul_(p[:, None])
 
     def _moments(self, x, basis, s):
         # x >= 0 with min 0 on the support, so exp(-u x) lies in (0, 1] and its P-mean is at
-        # least the mass of the smallest losses: no log-sum-exp shift is needed.
-        e = torch.exp(x * -(s.exp() if isinstance(s, Tensor) else math.exp(s)))
-        return e, basis @ e
+        # least the mass of the smallest losses: no log-sum-exp shift is needed. Raising the
+        # weights below e^-700 of the largest to e^-700 changes nothing measurable and keeps
+        # exp out of subnormal results, which CPUs compute an order of magnitude slower.
+        e = (x * -(s.exp() if isinstance(s, Tensor) else math.exp(s))).clamp_(min=-700.0)
+        return e.exp_(), e @ basis
 
     def _point(self, moments, s, ops):
         # Q_u ∝ P exp(-u x): D = -u E_Q[x] - log Z, dD/du = u Var_Q(x), d Var_Q / du is minus
@@ -514,6 +553,7 @@ class KLDivergence(Divergence):
             log_tau=-s,
             d_log_tau=-1.0,
             dd_divergence=2.0 * u * u * var - u * u * u * skew,
+            mean_x=mean,
         )
 
     def _rho(self, lmin, span, s, ops):
@@ -584,7 +624,8 @@ class AlphaDivergence(Divergence):
         # d^(r-1) diverges at the edge of the support when r < 1; it only enters the
         # derivatives, where a large value correctly signals a steep path.
         d_prev = torch.where(d > 0, d_r / d, 0.0)
-        return d_r, torch.stack((d_r, d_r * d, d_prev)) @ basis
+        terms = torch.stack((d_r, d_r * d, d_prev))
+        return d_r, terms.mean(1) if basis is None else terms @ basis
 
     def _point(self, moments, s, ops):
         a, r = self.alpha, self._r
@@ -644,10 +685,8 @@ def raise_if_nonfinite(values: Tensor, name: str) -> None:
         )
 
 
-def _reference(losses: Tensor, ref_weights: Tensor | None, check_finite: bool) -> Tensor:
+def _reference(losses: Tensor, ref_weights: Tensor, check_finite: bool) -> Tensor:
     """The reference distribution as probabilities on the losses' device and dtype."""
-    if ref_weights is None:
-        return torch.full_like(losses, 1.0 / losses.numel())
     if ref_weights.shape != losses.shape:
         raise ValueError(
             f"ref_weights must have the losses' shape {tuple(losses.shape)}, "

@@ -18,6 +18,17 @@ __all__ = ["FORGOTTEN_WEIGHT", "AntidoteLoss"]
 FORGOTTEN_WEIGHT = 0.1
 
 
+def _to_loss_dtype(weights: Tensor, dtype: torch.dtype) -> Tensor:
+    """The solver's float64 weights in the losses' dtype, with negligible ones set to 0.
+
+    Weights below 1e-30 (a mean weight is 1) would become subnormal float32 numbers, and
+    gradients scaled by them make the whole backward pass run many times slower on CPUs.
+    """
+    if dtype == weights.dtype:
+        return weights
+    return weights.masked_fill(weights < 1e-30, 0.0).to(dtype)
+
+
 class AntidoteLoss(nn.Module):
     """Cross-entropy reweighted by ANTIDOTE's most favourable distribution.
 
@@ -124,7 +135,7 @@ class AntidoteLoss(nn.Module):
         self.warm_start = warm_start
         self.check_finite = check_finite
         self.enabled = True
-        self._solution: DualSolution | None = None
+        self._set_solution(None)
 
     def extra_repr(self) -> str:
         return f"family={self.family!r}, radius={self.radius:.6g}, kappa={self.kappa:g}"
@@ -157,7 +168,7 @@ class AntidoteLoss(nn.Module):
         if not self.enabled or self.radius == 0.0:
             if self._checks_finite(losses):
                 raise_if_nonfinite(losses.detach(), "losses")
-            self._solution = None
+            self._set_solution(None)
             if sample_weight is None:
                 return losses.mean()
             return torch.dot(sample_weight, losses) / sample_weight.sum()
@@ -171,8 +182,8 @@ class AntidoteLoss(nn.Module):
             tol=self.tol,
             check_finite=self._checks_finite(losses),
         )
-        self._solution = solution
-        weights = solution.weights.to(losses.dtype)
+        self._set_solution(solution)
+        weights = _to_loss_dtype(solution.weights, losses.dtype)
         if sample_weight is not None:
             weights = weights * (sample_weight / sample_weight.sum())
             objective = torch.dot(weights, losses)
@@ -206,11 +217,16 @@ class AntidoteLoss(nn.Module):
             tol=self.tol,
             check_finite=self._checks_finite(losses),
         )
-        return solution.weights.to(losses.dtype)
+        return _to_loss_dtype(solution.weights, losses.dtype)
 
     def reset(self) -> None:
         """Forget the warm start and the last batch's diagnostics."""
-        self._solution = None
+        self._set_solution(None)
+
+    def _set_solution(self, solution: DualSolution | None) -> None:
+        # Plain attribute write: nn.Module.__setattr__ inspects parameters, buffers and
+        # submodules, a cost paid every batch for no purpose here.
+        self.__dict__["_solution"] = solution
 
     def _checks_finite(self, losses: Tensor) -> bool:
         if self.check_finite is None:
