@@ -39,7 +39,7 @@ from torch import nn
 from skantidote.loss import FORGOTTEN_WEIGHT, AntidoteLoss
 from skantidote.modules import CNN, MLP
 
-__all__ = ["AntidoteClassifier"]
+__all__ = ["AntidoteClassifier", "NonFiniteLossError"]
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 _MODULES = {"mlp": MLP, "cnn": CNN}
@@ -58,6 +58,76 @@ _HISTORY_KEYS = (
     "forgotten",
     "dur",
 )
+
+
+class NonFiniteLossError(ValueError, FloatingPointError):
+    """Training diverged: the loss of an epoch is NaN or infinite.
+
+    Raised by :meth:`AntidoteClassifier.fit` and :meth:`~AntidoteClassifier.partial_fit`
+    after the network's parameters have been restored to those of the last epoch whose
+    losses were finite. A subclass of both ``ValueError`` and ``FloatingPointError``.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch (counted as in ``history_``) whose loss was not finite.
+    last_finite_epoch : int
+        The epoch whose parameters the network has now; 0 for the parameters the
+        failed fit call started from.
+    """
+
+    def __init__(self, message: str, epoch: int = 0, last_finite_epoch: int = 0) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.last_finite_epoch = last_finite_epoch
+
+
+def _package_version() -> str:
+    """``skantidote.__version__``, imported late (this module is imported by the package)."""
+    import skantidote
+
+    return str(skantidote.__version__)
+
+
+def _major(version: str) -> str:
+    """The major component of a version string, e.g. ``"1"`` for ``"1.2.0"``."""
+    return str(version).split(".", 1)[0]
+
+
+@contextlib.contextmanager
+def _naming_non_numeric_columns(X):
+    """Turn a failed float conversion of ``X`` into an error naming its non-numeric columns."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        columns = []
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is not None and hasattr(dtypes, "items"):
+            import pandas as pd
+
+            columns = [c for c, dt in dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
+        where = f" in the non-numeric columns {columns!r}" if columns else ""
+        raise ValueError(
+            f"X must be numeric, but it has values that are not numbers{where} ({exc}). "
+            "Encode categorical or text features first, e.g. with OneHotEncoder or "
+            "OrdinalEncoder in a ColumnTransformer."
+        ) from exc
+
+
+def _check_missing_labels(y) -> None:
+    """Raise a ValueError when object labels contain None or NaN."""
+    y = np.asarray(y)
+    if y.dtype == object and y.ndim:
+        import pandas as pd
+
+        missing = np.flatnonzero(pd.isna(y))
+        if missing.size:
+            raise ValueError(
+                f"Input y contains {missing.size} missing labels (None or NaN), first at "
+                f"position {int(missing[0])}; drop those rows or give them a label."
+            )
 
 
 def _softmax(logits: torch.Tensor) -> torch.Tensor:
@@ -167,6 +237,50 @@ class _AntidoteNet(NeuralNetClassifier):
         self._fit_start = 0
         self._fit_epochs = 1
 
+    def _snapshot(self) -> None:
+        """Remember the parameters as those of the last epoch with finite losses."""
+        # clone() stays on the module's device: no transfer to the host.
+        self._finite_state = {
+            k: v.detach().clone() for k, v in self.module_.state_dict().items()
+        }
+        self._finite_epochs = len(self.history)
+
+    def restore_finite(self) -> None:
+        """Go back to the last snapshot: its parameters, and the history up to it."""
+        state = getattr(self, "_finite_state", None)
+        if state is not None:
+            self.module_.load_state_dict(state)
+        del self.history[getattr(self, "_finite_epochs", len(self.history)):]
+        self._diagnostics = []
+
+    def _nonfinite_error(self, where: str) -> NonFiniteLossError:
+        epoch = len(self.history)
+        last = getattr(self, "_finite_epochs", 0)
+        kept = (
+            f"the network keeps the parameters of epoch {last}, the last with finite losses"
+            if last
+            else "no epoch finished with finite losses, so the network was not trained"
+        )
+        return NonFiniteLossError(
+            f"Training diverged: the {where} loss is not finite in epoch {epoch} "
+            f"(lr={self.lr:g}); {kept}. Lower the learning rate (e.g. lr={self.lr / 10:g}), "
+            "use a smaller forget_rate/delta, or check the inputs for extreme values "
+            "(standardise the features).",
+            epoch=epoch,
+            last_finite_epoch=last,
+        )
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._snapshot()
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        # An epoch interrupted half-way (KeyboardInterrupt, caught by skorch): go back to
+        # the end of the last complete epoch, so that parameters and history agree.
+        if len(self.history) and "train_loss" not in self.history[-1]:
+            self.restore_finite()
+
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping):
             x = x["X"]
@@ -178,16 +292,23 @@ class _AntidoteNet(NeuralNetClassifier):
         if isinstance(X, Mapping) and "sample_weight" in X:
             sample_weight = to_tensor(X["sample_weight"], device=self.device)
         criterion = self.criterion_
-        if training:
-            return criterion(y_pred, y_true, sample_weight=sample_weight)
-        # The validation labels are noisy too: score with the ANTIDOTE objective,
-        # also during warm-up, so that validation losses are comparable across epochs.
-        enabled = criterion.enabled
-        criterion.enabled = True
         try:
-            return criterion(y_pred, y_true, sample_weight=sample_weight)
-        finally:
-            criterion.enabled = enabled
+            if training:
+                return criterion(y_pred, y_true, sample_weight=sample_weight)
+            # The validation labels are noisy too: score with the ANTIDOTE objective,
+            # also during warm-up, so that validation losses are comparable across epochs.
+            enabled = criterion.enabled
+            criterion.enabled = True
+            try:
+                return criterion(y_pred, y_true, sample_weight=sample_weight)
+            finally:
+                criterion.enabled = enabled
+        except (ValueError, ArithmeticError) as exc:
+            # AntidoteLoss's check of the per-sample losses (on by default on the CPU), or
+            # its solver failing on non-finite losses when that check is off.
+            if "not finite" in str(exc) or not bool(torch.isfinite(y_pred).all()):
+                raise self._nonfinite_error("training" if training else "validation") from exc
+            raise
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
@@ -228,6 +349,14 @@ class _AntidoteNet(NeuralNetClassifier):
         self.history.record("lambda", lam)
         self.history.record("tau", tau)
         self.history.record("forgotten", forgotten)
+        # On CUDA the per-batch check is off by default: check the epoch's batch losses
+        # (skorch's scoring callbacks average them into the epoch's row only after this).
+        batches = self.history[-1].get("batches", [])
+        for key, where in (("train_loss", "training"), ("valid_loss", "validation")):
+            values = [batch[key] for batch in batches if key in batch]
+            if values and not math.isfinite(math.fsum(values)):
+                raise self._nonfinite_error(where)
+        self._snapshot()
 
 
 def _check_number(name, value, *, low=None, high=None, low_open=False, high_open=False,
@@ -600,7 +729,9 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, continue_, classes, partial):
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=not continue_)
+        _check_missing_labels(y)
+        with _naming_non_numeric_columns(X):
+            X, y = validate_data(self, X, y, dtype=np.float32, reset=not continue_)
         check_classification_targets(y)
         classes_, y_enc = self._encode_targets(y, classes, continue_)
         n_classes = len(classes_)
@@ -615,7 +746,16 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         # Zero-weight rows have no mass in the reference distribution: leaving them out
         # is exact and avoids minibatches without any mass.
         keep = sample_weight > 0
-        X_fit, y_fit, w_fit = X[keep], y_enc[keep], sample_weight[keep]
+        if keep.all():
+            # No copy of X (X[keep] would copy the whole training set).
+            X_fit, y_fit, w_fit = X, y_enc, sample_weight
+        elif keep.any():
+            X_fit, y_fit, w_fit = X[keep], y_enc[keep], sample_weight[keep]
+        else:
+            raise ValueError(
+                "sample_weight is 0 for every row: there is nothing to train on; give "
+                "positive weights to the rows to train on."
+            )
 
         if not continue_:
             self._seed = self._draw_seed()
@@ -647,11 +787,30 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
                 if not continue_:
                     net.initialize()
                 net.partial_fit({"X": X_fit, "sample_weight": w_fit}, y_fit)
+        except NonFiniteLossError:
+            # Back to the last epoch with finite losses; the optimizer's state (moments)
+            # may hold NaN, so it starts afresh on the next (warm) fit.
+            net.restore_finite()
+            net.initialize_optimizer()
+            dict(net.callbacks_)["early_stopping"].best_state_ = None
+            if continue_ or len(net.history):
+                # The epochs done are kept: predict works with their parameters.
+                self._set_fitted(net, classes_, None, X, y_enc, sample_weight, weights_given)
+            raise
         finally:
             # Do not keep (or pickle) the validation data.
             net.train_split = None
 
-        # Fitted attributes are only set once training has succeeded.
+        if not continue_ and not len(net.history):
+            # Interrupted (KeyboardInterrupt, caught by skorch) before any epoch ended.
+            raise KeyboardInterrupt("AntidoteClassifier.fit interrupted before any epoch ended.")
+        # Fitted attributes are only set once training has succeeded (or was interrupted
+        # by KeyboardInterrupt after some epochs: skorch keeps those epochs).
+        self._set_fitted(net, classes_, valid, X, y_enc, sample_weight, weights_given)
+        return self
+
+    def _set_fitted(self, net, classes_, valid, X, y_enc, sample_weight, weights_given):
+        """Set the fitted attributes from the trained network."""
         self.classes_ = classes_
         self.net_ = net
         self.n_iter_ = len(net.history)
@@ -664,7 +823,6 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         self.sample_weights_ = self._antidote_weights(
             X, y_enc, sample_weight if weights_given else None
         )
-        return self
 
     def _named_callbacks(self) -> list:
         """``callbacks`` as skorch's (name, callback) pairs, named after their class."""
@@ -924,6 +1082,24 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
                 weights = torch.where(reference > 0, weights, torch.zeros_like(weights))
         return weights.detach().cpu().numpy().astype(np.float64)
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Checked when loading: a model refuses to load into another major version.
+        state["_skantidote_version"] = _package_version()
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_skantidote_version", None)
+        current = _package_version()
+        if saved is not None and _major(saved) != _major(current):
+            raise RuntimeError(
+                f"This AntidoteClassifier was saved with skantidote {saved} and cannot be "
+                f"loaded with skantidote {current}: the major versions differ "
+                f"({_major(saved)} != {_major(current)}). Load it with skantidote "
+                f"{_major(saved)}.x, or refit it with skantidote {current}."
+            )
+        super().__setstate__(state)
+
     def __sklearn_is_fitted__(self) -> bool:
         # Not just "some attribute ending in _": validate_data sets n_features_in_
         # before training, which may still fail.
@@ -947,7 +1123,8 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        with _naming_non_numeric_columns(X):
+            X = validate_data(self, X, dtype=np.float32, reset=False)
         with _local_torch_rng(torch.device(self.net_.device)):
             return self.net_.predict_proba(X)
 
