@@ -114,9 +114,10 @@ print(f"mean weight, wrong labels:   {weights[is_noisy].mean():.3f}")
 print(f"mean weight, correct labels: {weights[~is_noisy].mean():.3f}")
 
 doubtful = np.argsort(weights)[:8]
-fig, axes = plt.subplots(1, 8, figsize=(10, 1.8))
+fig, axes = plt.subplots(1, 8, figsize=(10, 2.4))
 for ax, i in zip(axes, doubtful, strict=True):
     ax.imshow(X_train[i].reshape(8, 8), cmap="gray_r")
     ax.set_title(f"given {y_noisy[i]}\ntrue {y_train[i]}", fontsize=9)
     ax.axis("off")
-fig.suptitle("the 8 lowest-weight training images", y=1.05)
+fig.suptitle("the 8 lowest-weight training images")
+fig.tight_layout()
