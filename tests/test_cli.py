@@ -1,0 +1,396 @@
+"""The ``skantidote`` command line, run for real as ``python -m skantidote`` subprocesses."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+from skantidote import cli
+from skantidote.noise import symmetric_noise
+
+REPORT_COLUMNS = [
+    "row", "is_label_issue", "label_quality", "given_label", "predicted_label", "sample_weight",
+]
+# Few epochs: these tests check the plumbing, not the quality of the cleaning.
+FAST = ["--epochs", "4", "--seed", "0"]
+HAS_PYARROW = __import__("importlib").util.find_spec("pyarrow") is not None
+
+
+def run_cli(*args: str | os.PathLike, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``python -m skantidote ARGS`` in ``cwd``; one torch thread, no colour, text I/O."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env.pop("SKANTIDOTE_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "skantidote", *map(str, args)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=240,
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str,
+                          status: int = 2) -> None:
+    """Exit ``status``, a single stderr line containing ``fragment``, no traceback."""
+    message = f"rc={result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == status, message
+    assert "Traceback" not in result.stderr, message
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, message
+    assert fragment.lower() in lines[0].lower(), message
+    assert lines[0].startswith("skantidote"), message
+
+
+def noisy_frame(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Numeric and categorical features, string labels with 20 % symmetric noise."""
+    X, y = make_classification(
+        n_samples=n, n_features=5, n_informative=4, n_redundant=0, n_classes=3,
+        class_sep=2.0, random_state=seed,
+    )
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
+    frame["colour"] = np.where(X[:, 0] > 0, "red", "blue")
+    frame.loc[[3, 11], "x1"] = np.nan  # NaN features are imputed, not errors
+    frame.loc[5, "colour"] = np.nan
+    labels = np.array(["ant", "bee", "cat"])[y]
+    noisy, corrupted = symmetric_noise(labels, 0.2, random_state=seed)
+    frame["label"] = noisy
+    return frame, corrupted
+
+
+@pytest.fixture
+def data_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "data.csv"
+    noisy_frame()[0].to_csv(path, index=False)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# help and usage
+# ---------------------------------------------------------------------------
+
+
+def test_help_of_clean_lists_every_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["clean", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("DATA", "--target", "--forget-rate", "--action", "--out", "--report",
+                   "--plot", "--seed", "--epochs", "--force", "--threads", "--quiet",
+                   "Exit status"):
+        assert option in out, option
+
+
+def build_help(*command: str) -> str:
+    """Help text of a (sub)command, in-process."""
+    parser = cli.build_parser()
+    if command:
+        parser = parser._subparsers._group_actions[0].choices[command[0]]
+    return parser.format_help()
+
+
+def test_help_of_demo_and_top_level(capsys):
+    demo = build_help("demo")
+    for option in ("--out-dir", "--seed", "--epochs", "--force", "--no-plot", "--quiet",
+                   "Exit status"):
+        assert option in demo
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "demo" in out and "clean" in out and "Exit status" in out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "COMMAND" in err[0]
+
+
+def test_unexpected_failure_exits_1_with_one_line(monkeypatch, capsys, data_csv):
+    def broken(path):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cli, "read_table", broken)
+    status = cli.main(["clean", str(data_csv), "--target", "label"])
+    assert status == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "unexpected failure: RuntimeError: disk on fire" in err[0]
+
+
+# ---------------------------------------------------------------------------
+# bad input: one line on stderr, exit status 2, input untouched
+# ---------------------------------------------------------------------------
+
+
+def _write(frame: pd.DataFrame, name: str):
+    def make(directory: Path) -> Path:
+        path = directory / name
+        frame.to_csv(path, index=False)
+        return path
+
+    return make
+
+
+def _bytes(content: bytes, name: str):
+    def make(directory: Path) -> Path:
+        path = directory / name
+        path.write_bytes(content)
+        return path
+
+    return make
+
+
+_FRAME = noisy_frame()[0]
+_CONSTANT = _FRAME.assign(label="ant")
+_NAN_TARGET = _FRAME.copy()
+_NAN_TARGET.loc[7, "label"] = np.nan
+_SINGLE = _FRAME.copy()
+_SINGLE.loc[42, "label"] = "zebra"
+_INF = _FRAME.copy()
+_INF.loc[[4, 9], "x2"] = np.inf
+_CONTINUOUS = _FRAME.assign(label=np.linspace(0.0, 1.0, len(_FRAME)))
+
+# (id, input builder or None for a missing file, extra arguments, fragment of the error).
+# Run as real subprocesses (each pays for importing torch: a few seconds).
+BAD_INPUTS = [
+    ("missing-file", None, [], "not found"),
+    ("missing-target", _write(_FRAME, "d.csv"), ["--target", "nope"],
+     "target column 'nope' not found"),
+    ("constant-target", _write(_CONSTANT, "d.csv"), [], "single class"),
+    ("nan-target", _write(_NAN_TARGET, "d.csv"), [], "missing value"),
+    ("single-row-class", _write(_SINGLE, "d.csv"), [], "'zebra'"),
+    ("inf-feature", _write(_INF, "d.csv"), [], "'x2' has 2 infinite"),
+    ("unsupported-extension", _write(_FRAME, "d.xlsx"), [], "unsupported file type"),
+    ("unreadable-csv", _bytes(bytes(range(256)) * 20, "d.csv"), [], "cannot read"),
+    ("corrupt-parquet", _bytes(b"not a parquet file", "d.parquet"), [],
+     "cannot read" if HAS_PYARROW else "pip install pyarrow"),
+    ("output-is-input", _write(_FRAME, "d.csv"), ["--out", "d.csv", "--force"],
+     "is the input file"),
+]
+# More bad input, checked in-process through cli.main (same code path, no import cost).
+BAD_INPUTS_IN_PROCESS = [
+    ("continuous-target", _write(_CONTINUOUS, "d.csv"), [], "continuous"),
+    ("empty-file", _bytes(b"", "d.csv"), [], "empty"),
+    ("header-only", _bytes(b"x0,label\n", "d.csv"), [], "no data rows"),
+    ("no-feature-column", _write(_FRAME[["label"]], "d.csv"), [], "no usable feature"),
+    ("directory", lambda d: (d / "d.csv").mkdir() or d / "d.csv", [], "not a file"),
+    ("bad-forget-rate", _write(_FRAME, "d.csv"), ["--forget-rate", "1.5"], "'1.5'"),
+    ("bad-epochs", _write(_FRAME, "d.csv"), ["--epochs", "0"], "epochs must be"),
+    ("bad-action", _write(_FRAME, "d.csv"), ["--action", "delete"], "'delete'"),
+    ("output-dir-missing", _write(_FRAME, "d.csv"), ["--out", "no/such/dir/c.csv"],
+     "does not exist"),
+    ("bad-output-extension", _write(_FRAME, "d.csv"), ["--out", "c.json"],
+     "unsupported file type"),
+    ("bad-plot-extension", _write(_FRAME, "d.csv"), ["--plot", "fig.txt"], "'fig.txt'"),
+    ("same-outputs", _write(_FRAME, "d.csv"), ["--out", "a.csv", "--report", "a.csv"],
+     "different files"),
+]
+
+
+def _clean_args(path: Path, extra: list[str]) -> list[str]:
+    args = ["--target", "label"] if "--target" not in extra else []
+    return ["clean", path.name, *args, *extra, *FAST]
+
+
+@pytest.mark.parametrize(
+    "make, extra, fragment", [case[1:] for case in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_is_one_clear_line(tmp_path, make, extra, fragment):
+    path = make(tmp_path) if make is not None else tmp_path / "absent.csv"
+    before = digest(path) if path.exists() else None
+    result = run_cli(*_clean_args(path, extra), cwd=tmp_path)
+    assert_one_line_error(result, fragment)
+    assert result.stdout == ""
+    if before is not None:
+        assert digest(path) == before
+    # Nothing written: neither outputs nor temporary files.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([path.name] if before else [])
+
+
+@pytest.mark.parametrize(
+    "make, extra, fragment", [case[1:] for case in BAD_INPUTS_IN_PROCESS],
+    ids=[c[0] for c in BAD_INPUTS_IN_PROCESS],
+)
+def test_more_bad_input_in_process(tmp_path, monkeypatch, capsys, make, extra, fragment):
+    path = make(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    try:
+        status = cli.main(_clean_args(path, extra))
+    except SystemExit as exc:  # argparse usage errors
+        status = exc.code
+    captured = capsys.readouterr()
+    result = subprocess.CompletedProcess([], status, captured.out, captured.err)
+    assert_one_line_error(result, fragment)
+    assert captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_missing_target_option_is_a_usage_error(capsys, data_csv):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["clean", str(data_csv)])
+    result = subprocess.CompletedProcess([], exc.value.code, "", capsys.readouterr().err)
+    assert_one_line_error(result, "required: --target")
+
+
+# ---------------------------------------------------------------------------
+# cleaning
+# ---------------------------------------------------------------------------
+
+
+def test_clean_writes_table_report_and_plot(tmp_path, data_csv):
+    before = digest(data_csv)
+    original = pd.read_csv(data_csv)
+    result = run_cli(
+        "clean", data_csv, "--target", "label", "--out", "clean.csv", "--report",
+        "issues.csv", "--plot", "fig.png", *FAST, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert digest(data_csv) == before  # the input is never modified
+    # Atomic writes leave no temporary file behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "clean.csv", "data.csv", "fig.png", "issues.csv",
+    ]
+
+    # Summary on stdout: rows, classes, noise rate, flagged rows per class.
+    out = result.stdout
+    assert "300 rows" in out and "3 classes" in out
+    assert "estimated noise rate" in out
+    for label in ("ant", "bee", "cat"):
+        assert any(line.split()[:1] == [label] for line in out.splitlines()), out
+    # Progress display on stderr.
+    assert "epoch" in result.stderr and "4/4" in result.stderr
+
+    report = pd.read_csv(tmp_path / "issues.csv")
+    assert list(report.columns) == REPORT_COLUMNS
+    assert len(report) == len(original)
+    assert sorted(report["row"]) == list(range(len(original)))
+    assert report["label_quality"].is_monotonic_increasing  # worst first
+    given = original["label"].to_numpy()[report["row"].to_numpy()]
+    np.testing.assert_array_equal(report["given_label"].to_numpy(), given)
+
+    cleaned = pd.read_csv(tmp_path / "clean.csv")
+    kept_rows = np.sort(report.loc[~report["is_label_issue"], "row"].to_numpy())
+    assert list(cleaned.columns) == list(original.columns)
+    assert len(cleaned) == len(kept_rows) == len(original) - report["is_label_issue"].sum()
+    assert report["is_label_issue"].sum() > 0
+    pd.testing.assert_frame_equal(
+        cleaned, original.iloc[kept_rows].reset_index(drop=True), check_dtype=False
+    )
+
+    png = (tmp_path / "fig.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_existing_outputs_need_force_and_relabel(tmp_path, data_csv):
+    out, report = tmp_path / "clean.csv", tmp_path / "issues.csv"
+    out.write_text("old\n")
+    report.write_text("old\n")
+    args = ["clean", data_csv, "--target", "label", "--out", out.name, "--report",
+            report.name, "--action", "relabel", "--forget-rate", "0.1", *FAST]
+
+    refused = run_cli(*args, cwd=tmp_path)
+    assert_one_line_error(refused, "pass --force")
+    assert out.read_text() == "old\n" and report.read_text() == "old\n"
+
+    result = run_cli(*args, "--force", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet: no progress display
+    original = pd.read_csv(data_csv)
+    issues = pd.read_csv(report)
+    cleaned = pd.read_csv(out)
+    assert issues["is_label_issue"].sum() == 30  # forget rate 0.1 of 300 rows
+    assert list(cleaned.columns) == list(original.columns)
+    # Rows whose prediction is confident are relabelled, the other flagged rows removed;
+    # the summary says how many of each.
+    summary = next(line for line in result.stdout.splitlines() if "relabelled" in line)
+    n_relabelled = int(summary.split(": ")[1].split()[0])
+    n_removed = int(summary.split(", ")[1].split()[0])
+    assert n_relabelled + n_removed == 30 and n_relabelled > 0
+    assert len(cleaned) == len(original) - n_removed
+    # Match the cleaned rows to the input by their (unique) first feature.
+    rows = pd.Series(np.arange(len(original)), index=original["x0"]).loc[cleaned["x0"]]
+    issues = issues.set_index("row").loc[rows.to_numpy()]
+    changed = cleaned["label"].to_numpy() != original["label"].to_numpy()[rows.to_numpy()]
+    assert changed.sum() == n_relabelled
+    assert issues["is_label_issue"].to_numpy()[changed].all()
+    np.testing.assert_array_equal(
+        cleaned["label"].to_numpy()[changed], issues["predicted_label"].to_numpy()[changed]
+    )
+    other = cleaned.drop(columns="label").reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        other, original.drop(columns="label").iloc[rows.to_numpy()].reset_index(drop=True)
+    )
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="reading Parquet needs pyarrow")
+def test_parquet_in_and_out(tmp_path):
+    frame, _ = noisy_frame()
+    source = tmp_path / "data.parquet"
+    frame.to_parquet(source, index=False)
+    before = digest(source)
+    result = run_cli("clean", source, "--target", "label", "--out", "clean.parquet",
+                     "--report", "issues.csv", "--quiet", *FAST, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert digest(source) == before
+    cleaned = pd.read_parquet(tmp_path / "clean.parquet")
+    issues = pd.read_csv(tmp_path / "issues.csv")
+    assert list(cleaned.columns) == list(frame.columns)
+    assert len(cleaned) == len(frame) - issues["is_label_issue"].sum()
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+
+    def failing(name: str) -> None:
+        Path(name).write_text("partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        cli.atomic_write(target, failing)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+    cli.atomic_write(target, lambda name: Path(name).write_text("new\n"))
+    assert target.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+# ---------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------
+
+
+def test_demo_prints_both_accuracies_and_writes_the_plot(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    result = run_cli("demo", "--epochs", "3", "--out-dir", "plots", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "test accuracy, plain cross-entropy" in out
+    assert "test accuracy, ANTIDOTE" in out
+    assert "precision" in out and "recall" in out
+    assert "cross-entropy" in result.stderr and "ANTIDOTE" in result.stderr  # progress
+    plot = tmp_path / "plots" / cli.DEMO_PLOT
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    assert f"wrote plot: {Path('plots') / cli.DEMO_PLOT}" in out
+
+    before = digest(plot)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo", "--epochs", "3", "--out-dir", "plots"]) == 2
+    again = subprocess.CompletedProcess([], 2, "", capsys.readouterr().err)
+    assert_one_line_error(again, "pass --force")
+    assert digest(plot) == before
