@@ -39,7 +39,7 @@ from torch import nn
 from skantidote.loss import FORGOTTEN_WEIGHT, AntidoteLoss
 from skantidote.modules import CNN, MLP
 
-__all__ = ["AntidoteClassifier", "NonFiniteLossError"]
+__all__ = ["AntidoteClassifier", "AntidoteNet", "NonFiniteLossError"]
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 _MODULES = {"mlp": MLP, "cnn": CNN}
@@ -128,6 +128,15 @@ def _check_missing_labels(y) -> None:
                 f"Input y contains {missing.size} missing labels (None or NaN), first at "
                 f"position {int(missing[0])}; drop those rows or give them a label."
             )
+
+
+def _net_device(net) -> torch.device:
+    """The device of a skorch net; with ``device=None`` (Accelerate), that of its module."""
+    if net.device is not None:
+        return torch.device(net.device)
+    module = getattr(net, "module_", None)
+    parameter = next(module.parameters(), None) if isinstance(module, nn.Module) else None
+    return parameter.device if parameter is not None else torch.device("cpu")
 
 
 def _softmax(logits: torch.Tensor) -> torch.Tensor:
@@ -359,6 +368,11 @@ class _AntidoteNet(NeuralNetClassifier):
         self._snapshot()
 
 
+#: Public name of the skorch network class that :class:`AntidoteClassifier` trains, for
+#: subclasses that mix in skorch features such as ``skorch.hf.AccelerateMixin``.
+AntidoteNet = _AntidoteNet
+
+
 def _check_number(name, value, *, low=None, high=None, low_open=False, high_open=False,
                   integer=False, allow_none=False):
     """Raise a ValueError naming ``name``, the bad value and the valid range."""
@@ -555,6 +569,10 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
     >>> bool(weights[is_noisy].mean() < weights[~is_noisy].mean())
     True
     """
+
+    #: The skorch network class that :meth:`fit` builds (see :data:`AntidoteNet`); a
+    #: subclass may replace it, e.g. with one mixing in ``skorch.hf.AccelerateMixin``.
+    net_class = _AntidoteNet
 
     def __init__(
         self,
@@ -783,7 +801,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         net.lr = self.lr
         net.train_split = predefined_split(valid) if valid is not None else None
         try:
-            with _local_torch_rng(torch.device(net.device), seed):
+            with _local_torch_rng(_net_device(net), seed):
                 if not continue_:
                     net.initialize()
                 net.partial_fit({"X": X_fit, "sample_weight": w_fit}, y_fit)
@@ -965,6 +983,14 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             )
         return str(resolved)
 
+    def _net_kwargs(self) -> dict:
+        """Extra keyword arguments for :attr:`net_class` (none by default).
+
+        A hook for subclasses, e.g. ``{"accelerator": Accelerator()}`` for a network class
+        with skorch's ``AccelerateMixin`` (see the "Scaling out" guide).
+        """
+        return {}
+
     def _module_and_params(self, n_features: int, n_classes: int):
         """The module argument for skorch and its ``module__*`` keyword arguments."""
         kwargs = {
@@ -1020,7 +1046,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         else:
             radius = {"criterion__forget_rate": float(self.forget_rate), "criterion__delta": None}
 
-        return _AntidoteNet(
+        kwargs = dict(
             module=module,
             criterion=AntidoteLoss,
             criterion__divergence=self.divergence,
@@ -1048,6 +1074,12 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             **module_kwargs,
             **optimizer_kwargs,
         )
+        extra = self._net_kwargs()
+        if "accelerator" in extra:
+            # Accelerate places the module and batches itself; skorch wants device=None.
+            kwargs["device"] = None
+        kwargs.update(extra)
+        return self.net_class(**kwargs)
 
     def _split_validation(self, X, y, w, seed):
         """Hold out ``validation_fraction`` of the rows, stratified when possible."""
@@ -1069,7 +1101,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         """ANTIDOTE weights of all rows under the current network (see ``sample_weights_``)."""
         net = self.net_
         # device=None keeps the logits on the training device: a single transfer at the end.
-        with _local_torch_rng(torch.device(net.device)):
+        with _local_torch_rng(_net_device(net)):
             logits = net.forward(X, training=False, device=None)
         target = torch.as_tensor(y_enc, device=logits.device)
         with torch.no_grad():
@@ -1125,7 +1157,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         with _naming_non_numeric_columns(X):
             X = validate_data(self, X, dtype=np.float32, reset=False)
-        with _local_torch_rng(torch.device(self.net_.device)):
+        with _local_torch_rng(_net_device(self.net_)):
             return self.net_.predict_proba(X)
 
     def predict(self, X):
