@@ -244,8 +244,32 @@ def _cli_help_markdown() -> str:
     return "\n".join(sections)
 
 
+MORE_PAGES_MARKER = "<!-- skantidote-more-pages -->"
+
+
+def _more_pages_markdown(index_source: str) -> str:
+    """A toctree of the top-level pages of docs/ that index.md does not list yet.
+
+    Pages added by a later change then appear in the navigation (under "More topics")
+    instead of failing the build as documents outside every toctree.
+    """
+    listed = {line.strip() for line in index_source.splitlines()}
+    pages = sorted(
+        p.stem
+        for p in DOCS.iterdir()
+        if p.suffix in (".md", ".rst")
+        and p.stem not in {"index", "sg_execution_times"}
+        and p.stem not in listed
+    )
+    if not pages:
+        return ""
+    return "```{toctree}\n:maxdepth: 1\n:caption: More topics\n\n" + "\n".join(pages) + "\n```\n"
+
+
 def _inject_generated(app, docname, source):
-    if docname == "api" and API_MARKER in source[0]:
+    if docname == "index" and MORE_PAGES_MARKER in source[0]:
+        source[0] = source[0].replace(MORE_PAGES_MARKER, _more_pages_markdown(source[0]))
+    elif docname == "api" and API_MARKER in source[0]:
         source[0] = source[0].replace(API_MARKER, _optional_api_rst())
     elif docname == "cli" and CLI_MARKER in source[0]:
         source[0] = source[0].replace(CLI_MARKER, _cli_help_markdown())
@@ -253,7 +277,7 @@ def _inject_generated(app, docname, source):
 
 def _benchmarks_always_outdated(app, env, added, changed, removed):
     """Re-read the generated pages on every build: files and modules may have appeared."""
-    return [doc for doc in ("benchmarks", "api", "cli") if doc in env.found_docs]
+    return [doc for doc in ("index", "benchmarks", "api", "cli") if doc in env.found_docs]
 
 
 def setup(app):
