@@ -29,6 +29,7 @@ from sklearn.model_selection import train_test_split
 
 from skantidote import AntidoteClassifier, NoisyLabelFilter
 from skantidote.noise import symmetric_noise
+from skantidote.plotting import plot_label_quality
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
@@ -91,16 +92,13 @@ print(f"precision of the flags: {precision_score(is_noisy, flagged):.3f}")
 print(f"recall of the flags:    {recall_score(is_noisy, flagged):.3f}")
 
 # %%
-# The label quality separates the wrong labels from the correct ones almost perfectly:
+# :func:`skantidote.plotting.plot_label_quality` draws the label quality of the flagged
+# and the kept rows; given the truly wrong labels, it also splits them into the wrong
+# labels found, those missed and the false alarms. The quality separates the wrong
+# labels from the correct ones almost perfectly.
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-bins = np.linspace(0, 1, 41)
-quality = issues["label_quality"].to_numpy()
-left.hist(quality[~is_noisy], bins=bins, alpha=0.7, label="correct labels")
-left.hist(quality[is_noisy], bins=bins, alpha=0.7, color="tab:red", label="wrong labels")
-left.set_yscale("log")
-left.set_xlabel("label_quality")
-left.legend()
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+plot_label_quality(issues, truth=is_noisy, ax=left)
 right.barh(list(scores), list(scores.values()), color=["tab:orange", "tab:blue", "tab:gray"])
 right.set_xlim(0.7, 1.0)
 right.invert_yaxis()
