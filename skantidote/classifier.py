@@ -508,7 +508,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         Class labels, sorted as by ``LabelEncoder``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit (only when ``X`` has string column names).
     net_ : skorch.NeuralNetClassifier
         The trained skorch network (``net_.module_`` is the torch module). It
