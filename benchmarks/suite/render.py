@@ -132,7 +132,7 @@ def plot(df: pd.DataFrame, prefix: Path) -> list[Path]:
     lo = np.nanmin(s["mean"]) if len(s) else 0
     ax.set_ylim(max(0, lo - 5), 100)
     ax.set_ylabel("clean test accuracy (%)")
-    ax.legend(ncol=5, fontsize=7, loc="lower left")
+    ax.legend(ncol=1, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Accuracy under label noise (mean ± std over seeds)")
     fig.tight_layout()
     out = [prefix.with_name(prefix.name + "_accuracy.png")]
