@@ -67,6 +67,15 @@ class NonFiniteLossError(ValueError, FloatingPointError):
     after the network's parameters have been restored to those of the last epoch whose
     losses were finite. A subclass of both ``ValueError`` and ``FloatingPointError``.
 
+    Parameters
+    ----------
+    message : str
+        The error message.
+    epoch : int, default=0
+        The epoch whose loss was not finite.
+    last_finite_epoch : int, default=0
+        The epoch whose parameters the network has now.
+
     Attributes
     ----------
     epoch : int
@@ -709,6 +718,21 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : AntidoteClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        NonFiniteLossError
+            If a loss becomes NaN or infinite (e.g. too large a learning rate). The
+            message names the epoch; the network is first restored to the last epoch
+            whose losses were finite, and the estimator is fitted with the epochs done
+            (unfitted if no epoch of a fresh fit finished).
+
+        Notes
+        -----
+        A ``KeyboardInterrupt`` during training (caught by skorch) ends the fit with the
+        epochs done: an epoch interrupted half-way is rolled back, and the fitted
+        attributes describe the completed epochs. An interrupt before the first epoch
+        ends propagates, leaving the estimator unfitted.
         """
         fitted = hasattr(self, "net_")
         return self._fit(X, y, sample_weight, continue_=self.warm_start and fitted,
@@ -988,6 +1012,11 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
 
         A hook for subclasses, e.g. ``{"accelerator": Accelerator()}`` for a network class
         with skorch's ``AccelerateMixin`` (see the "Scaling out" guide).
+
+        Returns
+        -------
+        kwargs : dict
+            Keyword arguments added to (and overriding) those of the network class.
         """
         return {}
 
