@@ -137,8 +137,12 @@ def _log(x: Scalar) -> Scalar:
 # arithmetic is far cheaper than 0-d tensor operations; 0-d tensors on accelerators, where
 # every value must stay on the device.
 class _HostScalars:
-    exp = staticmethod(math.exp)
     log = staticmethod(_log)
+
+    @staticmethod
+    def exp(x: float) -> float:
+        """``e**x`` with IEEE overflow to ``inf`` (as on tensors), not an OverflowError."""
+        return math.exp(x) if x < 709.0 else math.inf
     isfinite = staticmethod(math.isfinite)
 
     @staticmethod
@@ -534,7 +538,7 @@ class KLDivergence(Divergence):
         # least the mass of the smallest losses: no log-sum-exp shift is needed. Raising the
         # weights below e^-700 of the largest to e^-700 changes nothing measurable and keeps
         # exp out of subnormal results, which CPUs compute an order of magnitude slower.
-        e = (x * -(s.exp() if isinstance(s, Tensor) else math.exp(s))).clamp_(min=-700.0)
+        e = (x * -(s.exp() if isinstance(s, Tensor) else _HostScalars.exp(s))).clamp_(min=-700.0)
         return e.exp_(), e @ basis
 
     def _point(self, moments, s, ops):
@@ -601,6 +605,8 @@ class AlphaDivergence(Divergence):
 
     def concentration_divergence(self, mass: Scalar) -> Scalar:
         a = self.alpha
+        if not isinstance(mass, Tensor) and mass <= 0:
+            return math.inf
         return (mass ** (1.0 - a) - 1.0) / (a * (a - 1.0))
 
     def _small_deviation_scale(self) -> float:
@@ -612,7 +618,7 @@ class AlphaDivergence(Divergence):
     def _gaps(self, x: Tensor, s: Scalar) -> Tensor:
         # Distances to the threshold t' = exp(-s), in units of t' so that their powers stay
         # in [0, 1] whatever the order: d_i = max(1 - x_i / t', 0).
-        scale = s.exp() if isinstance(s, Tensor) else math.exp(s)
+        scale = s.exp() if isinstance(s, Tensor) else _HostScalars.exp(s)
         return (x * -scale).add_(1.0).clamp_min_(0.0)
 
     def _basis(self, x, p):
