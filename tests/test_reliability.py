@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 from skorch.callbacks import Callback
+from tiny_estimators import tiny
 
 import skantidote
 from skantidote import AntidoteClassifier, NoisyLabelFilter
@@ -23,15 +24,6 @@ from skantidote.loss import AntidoteLoss
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-
-def tiny(**params):
-    defaults = dict(
-        hidden_layer_sizes=(8,), max_epochs=2, warmup_epochs=1, batch_size=32,
-        random_state=0, device="cpu",
-    )
-    defaults.update(params)
-    return AntidoteClassifier(**defaults)
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV
+from tiny_estimators import tiny
 
 from skantidote import AntidoteClassifier
-
-
-def tiny(**params):
-    defaults = dict(
-        hidden_layer_sizes=(8,), max_epochs=2, warmup_epochs=1, batch_size=32,
-        random_state=0, device="cpu",
-    )
-    defaults.update(params)
-    return AntidoteClassifier(**defaults)
 
 
 @pytest.fixture(scope="module")
