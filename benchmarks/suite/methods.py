@@ -35,7 +35,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from skantidote import AntidoteClassifier
 from skantidote.robust_losses import ROBUST_LOSSES, SmallLossTrickLoss

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import platform
 import resource
 import sys
@@ -40,8 +39,8 @@ from benchmarks.suite.methods import METHODS, common_params, make_estimator, n_e
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 CSV = RESULTS / "suite.csv"
 FIELDS = [
-    "dataset", "noise", "rate", "method", "seed", "epochs", "warmup", "batch_size", "module", "accuracy",
-    "fit_s", "epoch_s", "n_epochs", "peak_rss_mb", "rss_delta_mb", "n_train",
+    "dataset", "noise", "rate", "method", "seed", "epochs", "warmup", "batch_size", "module",
+    "accuracy", "fit_s", "epoch_s", "n_epochs", "peak_rss_mb", "rss_delta_mb", "n_train",
     "actual_noise", "threads", "host", "time",
 ]
 
