@@ -183,6 +183,11 @@ def _local_torch_rng(device: torch.device, seed: int | None = None):
         yield
 
 
+def _net_input(X: np.ndarray, sample_weight: np.ndarray | None):
+    """What the skorch net is fed: the features alone, or with their sample weights."""
+    return X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
+
+
 class _EarlyStopping(Callback):
     """Stop when the validation loss has not improved for ``patience`` epochs.
 
@@ -239,7 +244,7 @@ class _EarlyStopping(Callback):
 class _AntidoteNet(NeuralNetClassifier):
     """skorch classifier that routes sample weights into AntidoteLoss.
 
-    Training data are passed as ``{"X": X, "sample_weight": w}``; ``infer`` feeds
+    Weighted training data are passed as ``{"X": X, "sample_weight": w}``; ``infer`` feeds
     only ``X`` to the module and ``get_loss`` passes ``w`` to the criterion. It also
     switches the ANTIDOTE reweighting on after ``warmup_epochs`` epochs and records
     per-epoch diagnostics of the reweighting in the history.
@@ -799,6 +804,11 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
                 "positive weights to the rows to train on."
             )
 
+        if not weights_given:
+            # Unit weights are the uniform reference: feeding the features alone spares
+            # every minibatch the collation and transfer of a column of ones.
+            w_fit = None
+
         if not continue_:
             self._seed = self._draw_seed()
         device = self._resolve_device()
@@ -828,7 +838,7 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             with _local_torch_rng(_net_device(net), seed):
                 if not continue_:
                     net.initialize()
-                net.partial_fit({"X": X_fit, "sample_weight": w_fit}, y_fit)
+                net.partial_fit(_net_input(X_fit, w_fit), y_fit)
         except NonFiniteLossError:
             # Back to the last epoch with finite losses; the optimizer's state (moments)
             # may hold NaN, so it starts afresh on the next (warm) fit.
@@ -1123,7 +1133,9 @@ class AntidoteClassifier(ClassifierMixin, BaseEstimator):
             train, valid = train_test_split(
                 index, test_size=self.validation_fraction, random_state=seed % 2**32
             )
-        valid_ds = Dataset({"X": X[valid], "sample_weight": w[valid]}, y[valid])
+        if w is None:
+            return X[train], y[train], None, Dataset(X[valid], y[valid])
+        valid_ds = Dataset(_net_input(X[valid], w[valid]), y[valid])
         return X[train], y[train], w[train], valid_ds
 
     def _antidote_weights(self, X, y_enc, sample_weight):
