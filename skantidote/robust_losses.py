@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 
 import torch
 import torch.nn.functional as F
@@ -196,7 +197,7 @@ def _epsilon_softmax_ce(log_p: Tensor, target: Tensor, m: float) -> Tensor:
 # ----------------------------------------------------------------------------- base classes
 
 
-class _RobustLoss(nn.Module):
+class _RobustLoss(nn.Module, ABC):
     """A loss that is the (weighted) mean of a per-sample loss."""
 
     def forward(
@@ -238,8 +239,9 @@ class _RobustLoss(nn.Module):
         logits, target, _ = _prepare(logits, target, None)
         return self._per_sample(logits, target)
 
-    def _per_sample(self, logits: Tensor, target: Tensor) -> Tensor:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _per_sample(self, logits: Tensor, target: Tensor) -> Tensor:
+        """The loss of every row of a batch (inputs already validated and upcast)."""
 
 
 # ----------------------------------------------------------------------------- losses
