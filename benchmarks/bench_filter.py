@@ -30,11 +30,13 @@ there (with the same configuration) are skipped, so an interrupted run resumes.
 
 Run from the repository root::
 
-    python benchmarks/bench_filter.py
+    python benchmarks/bench_filter.py --max-epochs 40   # both networks at 40 epochs
+    python benchmarks/bench_filter.py                   # the default 100 epochs
 
-which writes ``benchmarks/results/filter_detection.csv`` and
-``benchmarks/results/filter_detection.md`` (the markdown is regenerated from the CSV
-after every cell; ``--report-only`` regenerates it without running anything).
+which append to ``benchmarks/results/filter_detection.csv`` and
+``benchmarks/results/filter_detection.md`` (the markdown is regenerated from the whole
+CSV after every cell, one section per configuration; ``--report-only`` regenerates it
+without running anything).
 """
 
 from __future__ import annotations
@@ -46,8 +48,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import shlex  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -243,81 +243,69 @@ def _ms(values: pd.Series, fmt: str = ".3f") -> str:
     return f"{values.mean():{fmt}} ± {values.std():{fmt}}"
 
 
-def report(results: pd.DataFrame, command: str, config: dict) -> str:
-    seeds = sorted(results["seed"].unique())
+#: Defaults of the configuration options (as on the command line).
+DEFAULTS = {
+    "max_epochs": 100, "warmup_epochs": -1, "train_forget_rate": 0.2, "alt_forget_rate": 0.0,
+    "threshold": 0.5, "averaging_epochs": 5,
+}
+
+
+def command_for(config: dict) -> str:
+    """The command line that runs (or resumes) the grid of one configuration."""
+    flags = []
+    for key, default in DEFAULTS.items():
+        value = config[key]
+        if not np.isclose(float(value), float(default)):
+            value = int(value) if float(value).is_integer() and key != "threshold" else value
+            flags.append(f"--{key.replace('_', '-')} {value}")
+    return " ".join(["python benchmarks/bench_filter.py", *flags])
+
+
+def _configs(frame: pd.DataFrame) -> list[dict]:
+    """The configurations present in the CSV, in the order they were first run."""
+    seen = frame.drop_duplicates(list(CONFIG))[list(CONFIG)]
+    return [dict(zip(CONFIG, row, strict=True)) for row in seen.itertuples(index=False)]
+
+
+def _select(frame: pd.DataFrame, config: dict) -> pd.DataFrame:
+    mask = np.ones(len(frame), dtype=bool)
+    for key, value in config.items():
+        mask &= np.isclose(frame[key].to_numpy(dtype=float), float(value))
+    return frame[mask]
+
+
+def _config_title(config: dict) -> str:
     epochs = int(config["max_epochs"])
-    warmup = int(config["warmup_epochs"])
-    alt, threshold = config["alt_forget_rate"], config["threshold"]
-    variants = []
-    if threshold:
-        variants.append(
-            f"`threshold={threshold}` row: the same run of the filter (same scores and time) "
-            f"with the rows of `label_quality` < {threshold} flagged, which is what "
-            f"`NoisyLabelFilter(threshold={threshold})` flags (an experiment, the same in "
-            "every cell)."
-        )
-    variants.append(
-        "`predicted ≠ given` row: the same run again, flagging the rows whose late-epoch "
-        "averaged prediction (`predicted_label` of `label_issues_`) differs from their "
-        "label, a rule that NoisyLabelFilter does not offer (cleanlab's "
-        "`predicted_neq_given`); an experiment, the same in every cell."
+    title = f"max_epochs={epochs}"
+    title += " (the AntidoteClassifier default)" if epochs == 100 else (
+        " (reduced from the default 100 for both networks alike; run first, when the "
+        "machine's load made the default grid look too slow)"
     )
-    if alt:
-        variants.append(
-            f"`forget_rate {alt}` row: the filter with its network trained at "
-            f"`forget_rate={alt}` instead (an experiment, the same in every cell)."
-        )
+    if int(config["warmup_epochs"]) >= 0:
+        title += f", warmup_epochs={int(config['warmup_epochs'])}"
+    if not np.isclose(config["train_forget_rate"], DEFAULTS["train_forget_rate"]):
+        title += f", filter trained at forget_rate={config['train_forget_rate']}"
+    if int(config["averaging_epochs"]) != DEFAULTS["averaging_epochs"]:
+        title += f", averaging_epochs={int(config['averaging_epochs'])}"
+    return title
+
+
+def _tables(results: pd.DataFrame, config: dict) -> list[str]:
+    """Summary (targets) and one table per data set x noise, for one configuration."""
+    alt, threshold = config["alt_forget_rate"], config["threshold"]
+    seeds = sorted(results["seed"].unique())
+    timed = results[results["method"].isin(CLEANERS)]
     lines = [
-        "# NoisyLabelFilter vs cleanlab: label-issue detection",
-        "",
-        "Generated by `benchmarks/bench_filter.py` from `filter_detection.csv`; do not "
-        "edit by hand. Command (resumes from the CSV if interrupted):",
+        f"Seeds {', '.join(map(str, seeds))}; mean 1-minute load average at the end of "
+        f"the cells {results['load_avg'].mean():.1f} (max {results['load_avg'].max():.1f})"
+        f"; detection time of all cells {timed['wall_s'].sum() / 60:.1f} min wall, "
+        f"{timed['cpu_s'].sum() / 60:.1f} min CPU. Command:",
         "",
         "```",
-        command,
+        command_for(config),
         "```",
         "",
-        "**Protocol.** 70/30 stratified split per seed; the training part's labels are "
-        "corrupted with `skantidote.noise` (`symmetric_noise` / `pair_noise`, exact "
-        "per-class counts, `random_state=seed`); detection is scored on that training "
-        "part against the truly corrupted rows; the test part keeps its clean labels. "
-        "digits features / 16, letter features standardised (scaler fitted on the "
-        f"training part). Mean ± std over seeds {', '.join(map(str, seeds))} (each seeds "
-        "the split, the noise, the networks and the folds).",
-        "",
-        "**Methods.** `NoisyLabelFilter(estimator=AntidoteClassifier(forget_rate="
-        f"{config['train_forget_rate']}, random_state=seed, <NET>), forget_rate=\"auto\", "
-        f"averaging_epochs={int(config['averaging_epochs'])}, random_state=seed)` (one "
-        "training run; the number of rows flagged is the noise rate estimated by confident "
-        "learning) against `CleanLearning(clf, cv_n_folds=5, seed=seed)"
-        ".find_label_issues(X, y)` (cleanlab defaults; `n_jobs=1` for its pruning step) "
-        "with `clf` = `AntidoteClassifier(forget_rate=0.0, random_state=seed, <NET>)` (the "
-        "same network and training with plain cross-entropy) or "
-        "`LogisticRegression(max_iter=1000)`. " + " ".join(variants) + " "
-        "`<NET>` = the AntidoteClassifier defaults "
-        f"(MLP (256, 256), dropout 0.2, batch 128, Adam lr 1e-3, cosine schedule) with "
-        f"`max_epochs={epochs}`"
-        + (" (reduced from the default 100 for both networks alike, to fit the grid into "
-           "the time the loaded machine allowed)" if epochs != 100 else "")
-        + (f", `warmup_epochs={warmup}`" if warmup >= 0 else " (warm-up 10 epochs)")
-        + ", identical for both networks and in every cell (nothing tuned per data set). "
-        "Downstream: test accuracy of `HistGradientBoostingClassifier(random_state=seed)` "
-        "trained on the rows a method keeps (noisy labels), and on all noisy rows, the "
-        "noisy rows minus the truly corrupted ones, or the clean labels (references).",
-        "",
-        "**Machine.** 2 CPU cores shared with other engineers' jobs (load average often "
-        "above 4). Everything single-threaded (`torch.set_num_threads(1)`, OMP/BLAS "
-        "threads 1); the methods of a cell run back to back in an order rotated with "
-        "the seed, so load changes hit them alike, but wall times are still noisy: the "
-        "process CPU time is shown too and is the steadier comparison. Mean 1-minute load "
-        f"average at the end of the cells: {results['load_avg'].mean():.1f} "
-        f"(max {results['load_avg'].max():.1f}).",
-        "",
-        "**Target** (issue 4): antidote-filter F1 ≥ cleanlab-same-net F1 (means over "
-        "seeds) in every cell, with at most a third of its wall time (judged on the "
-        "`forget_rate=\"auto\"` filter; variants are shown for comparison).",
-        "",
-        "## Summary",
+        "### Summary",
         "",
         "| data set | noise | filter | F1 filter | F1 cleanlab-net | "
         "F1 ≥ ? (seeds won) | wall filter / cleanlab-net | CPU filter / cleanlab-net | "
@@ -357,7 +345,7 @@ def report(results: pd.DataFrame, command: str, config: dict) -> str:
             n_seeds = cell["seed"].nunique()
             sections += [
                 "",
-                f"## {dataset}, {noise} (actual noise "
+                f"### {dataset}, {noise} (actual noise "
                 f"{cell['actual_noise'].mean():.3f}, {int(cell['n_train'].iloc[0])} training "
                 f"rows, {n_seeds} seed{'s' if n_seeds > 1 else ''})",
                 "",
@@ -383,8 +371,84 @@ def report(results: pd.DataFrame, command: str, config: dict) -> str:
                         f"| {LABELS[method]} | | | | | | | | | "
                         f"{_ms(r['hgb_accuracy'], '.4f')} |"
                     )
-    lines += sections
-    timed = results[results["method"].isin(CLEANERS)]
+    return lines + sections
+
+
+def report(frame: pd.DataFrame) -> str:
+    """The markdown: the protocol, then every configuration found in the CSV."""
+    configs = _configs(frame)
+    first = configs[0]
+    threshold = first["threshold"]
+    variants = []
+    if threshold:
+        variants.append(
+            f"`threshold={threshold}` row: the same run of the filter (same scores and time) "
+            f"with the rows of `label_quality` < {threshold} flagged, which is what "
+            f"`NoisyLabelFilter(threshold={threshold})` flags (an experiment, the same in "
+            "every cell)."
+        )
+    variants.append(
+        "`predicted ≠ given` row: the same run again, flagging the rows whose late-epoch "
+        "averaged prediction (`predicted_label` of `label_issues_`) differs from their "
+        "label, a rule that NoisyLabelFilter does not offer (cleanlab's "
+        "`predicted_neq_given`); an experiment, the same in every cell."
+    )
+    if first["alt_forget_rate"]:
+        variants.append(
+            f"`forget_rate {first['alt_forget_rate']}` row: the filter with its network "
+            f"trained at `forget_rate={first['alt_forget_rate']}` instead (an experiment, "
+            "the same in every cell)."
+        )
+    lines = [
+        "# NoisyLabelFilter vs cleanlab: label-issue detection",
+        "",
+        "Generated by `benchmarks/bench_filter.py` from `filter_detection.csv`; do not "
+        "edit by hand. Commands, one per configuration below (each resumes from the CSV "
+        "if interrupted, and rewrites this file):",
+        "",
+        "```",
+        *[command_for(config) for config in configs],
+        "```",
+        "",
+        "**Protocol.** 70/30 stratified split per seed; the training part's labels are "
+        "corrupted with `skantidote.noise` (`symmetric_noise` / `pair_noise`, exact "
+        "per-class counts, `random_state=seed`); detection is scored on that training "
+        "part against the truly corrupted rows; the test part keeps its clean labels. "
+        "digits features / 16, letter features standardised (scaler fitted on the "
+        "training part). Mean ± std over seeds (each seeds the split, the noise, the "
+        "networks and the folds).",
+        "",
+        "**Methods.** `NoisyLabelFilter(estimator=AntidoteClassifier(forget_rate="
+        f"{first['train_forget_rate']}, random_state=seed, <NET>), forget_rate=\"auto\", "
+        f"averaging_epochs={int(first['averaging_epochs'])}, random_state=seed)` (one "
+        "training run; the number of rows flagged is the noise rate estimated by confident "
+        "learning) against `CleanLearning(clf, cv_n_folds=5, seed=seed)"
+        ".find_label_issues(X, y)` (cleanlab defaults; `n_jobs=1` for its pruning step) "
+        "with `clf` = `AntidoteClassifier(forget_rate=0.0, random_state=seed, <NET>)` (the "
+        "same network and training with plain cross-entropy) or "
+        "`LogisticRegression(max_iter=1000)`. " + " ".join(variants) + " "
+        "`<NET>` = the AntidoteClassifier defaults (MLP (256, 256), dropout 0.2, batch "
+        "128, Adam lr 1e-3, cosine schedule, warm-up 10 epochs) with the `max_epochs` of "
+        "the configuration, identical for both networks and in every cell (nothing tuned "
+        "per data set). Downstream: test accuracy of "
+        "`HistGradientBoostingClassifier(random_state=seed)` trained on the rows a method "
+        "keeps (noisy labels), and on all noisy rows, the noisy rows minus the truly "
+        "corrupted ones, or the clean labels (references).",
+        "",
+        "**Machine.** 2 CPU cores shared with other engineers' jobs (load average between "
+        "about 1.5 and 9 during this work). Everything single-threaded "
+        "(`torch.set_num_threads(1)`, OMP/BLAS threads 1); the methods of a cell run back "
+        "to back in an order rotated with the seed, so load changes hit them alike, but "
+        "wall times are still noisy: the process CPU time is shown too and is the steadier "
+        "comparison.",
+        "",
+        "**Target** (issue 4): antidote-filter F1 ≥ cleanlab-same-net F1 (means over "
+        "seeds) in every cell, with at most a third of its wall time (judged on the "
+        "`forget_rate=\"auto\"` filter; variants are shown for comparison).",
+    ]
+    for config in configs:
+        lines += ["", f"## Configuration: {_config_title(config)}", ""]
+        lines += _tables(_select(frame, config), config)
     lines += [
         "",
         "`flagged`: fraction of training rows flagged; `est. noise`: the filter's "
@@ -393,9 +457,7 @@ def report(results: pd.DataFrame, command: str, config: dict) -> str:
         "",
         f"Environment: Python {platform.python_version()}, torch {torch.__version__}, "
         f"skorch {skorch.__version__}, scikit-learn {sklearn.__version__}, cleanlab "
-        f"{cleanlab.__version__}, {platform.machine()} CPU; detection time summed over "
-        f"all cells and seeds: {timed['wall_s'].sum() / 60:.1f} min wall, "
-        f"{timed['cpu_s'].sum() / 60:.1f} min CPU.",
+        f"{cleanlab.__version__}, {platform.machine()} CPU.",
         "",
     ]
     return "\n".join(lines)
@@ -431,26 +493,17 @@ def main(argv=None) -> None:
         "threshold": args.threshold,
         "averaging_epochs": args.averaging_epochs,
     }
-    command = "python benchmarks/bench_filter.py " + " ".join(
-        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
-        if a != "--report-only"
-    )
     torch.set_num_threads(1)
     args.csv.parent.mkdir(parents=True, exist_ok=True)
 
     def done() -> pd.DataFrame:
         if not args.csv.exists():
             return pd.DataFrame()
-        frame = pd.read_csv(args.csv)
-        mask = np.ones(len(frame), dtype=bool)
-        for key, value in config.items():
-            mask &= np.isclose(frame[key].to_numpy(dtype=float), float(value))
-        return frame[mask]
+        return _select(pd.read_csv(args.csv), config)
 
     def write_report() -> None:
-        results = done()
-        if not results.empty:
-            args.output.write_text(report(results, command.strip(), config))
+        if args.csv.exists():
+            args.output.write_text(report(pd.read_csv(args.csv)))
 
     if not args.report_only:
         start = time.perf_counter()
