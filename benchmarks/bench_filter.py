@@ -33,10 +33,9 @@ Run from the repository root::
     python benchmarks/bench_filter.py --max-epochs 40   # both networks at 40 epochs
     python benchmarks/bench_filter.py                   # the default 100 epochs
 
-which append to ``benchmarks/results/filter_detection.csv`` and
-``benchmarks/results/filter_detection.md`` (the markdown is regenerated from the whole
-CSV after every cell, one section per configuration; ``--report-only`` regenerates it
-without running anything).
+which append their cells to ``benchmarks/results/filter_detection.csv`` and rewrite
+``benchmarks/results/filter_detection.md`` from the whole CSV after every cell (one
+section per configuration; ``--report-only`` rewrites it without running anything).
 """
 
 from __future__ import annotations
