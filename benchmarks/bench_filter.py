@@ -261,9 +261,10 @@ def command_for(config: dict) -> str:
 
 
 def _configs(frame: pd.DataFrame) -> list[dict]:
-    """The configurations present in the CSV, in the order they were first run."""
+    """The configurations present in the CSV: the defaults first, then in running order."""
     seen = frame.drop_duplicates(list(CONFIG))[list(CONFIG)]
-    return [dict(zip(CONFIG, row, strict=True)) for row in seen.itertuples(index=False)]
+    configs = [dict(zip(CONFIG, row, strict=True)) for row in seen.itertuples(index=False)]
+    return sorted(configs, key=lambda c: command_for(c) != command_for(DEFAULTS))
 
 
 def _select(frame: pd.DataFrame, config: dict) -> pd.DataFrame:
@@ -278,7 +279,8 @@ def _config_title(config: dict) -> str:
     title = f"max_epochs={epochs}"
     title += " (the AntidoteClassifier default)" if epochs == 100 else (
         " (reduced from the default 100 for both networks alike; run first, when the "
-        "machine's load made the default grid look too slow)"
+        "machine's load made the default grid look too slow, then kept as a second data "
+        "point)"
     )
     if int(config["warmup_epochs"]) >= 0:
         title += f", warmup_epochs={int(config['warmup_epochs'])}"
