@@ -6,7 +6,7 @@ every cleaner; the test part keeps its clean labels. Cleaners:
 
 * ``antidote-filter``: ``NoisyLabelFilter(estimator=AntidoteClassifier(forget_rate=0.2,
   random_state=seed, <NET>), forget_rate="auto")``: one ANTIDOTE training run, scores
-  averaged over the last epochs, as many rows flagged as confident learning estimates;
+  averaged over the last epochs, the rows whose predicted class is not their label flagged;
 * ``cleanlab-net``: ``CleanLearning(AntidoteClassifier(forget_rate=0.0,
   random_state=seed, <NET>), cv_n_folds=5, seed=seed).find_label_issues(X, y)``, i.e.
   the same network trained with plain cross-entropy, 5-fold out-of-fold probabilities;
@@ -83,14 +83,13 @@ NOISES = {
 RUNNERS = ("antidote-filter", "antidote-filter-alt", "cleanlab-net", "cleanlab-logreg")
 #: Rows of the tables: the runners and the threshold rule applied to the filter's scores.
 CLEANERS = (
-    "antidote-filter", "antidote-filter-threshold", "antidote-filter-argmax",
-    "antidote-filter-alt", "cleanlab-net", "cleanlab-logreg",
+    "antidote-filter", "antidote-filter-threshold", "antidote-filter-alt", "cleanlab-net",
+    "cleanlab-logreg",
 )
 REFERENCES = ("noisy (no cleaning)", "oracle removal", "clean labels")
 LABELS = {
     "antidote-filter": "NoisyLabelFilter (ANTIDOTE, 1 run)",
     "antidote-filter-threshold": "same run, flagging label_quality < {threshold} (variant)",
-    "antidote-filter-argmax": "same run, flagging predicted_label ≠ given_label (variant)",
     "antidote-filter-alt": "NoisyLabelFilter, training forget_rate {alt} (variant)",
     "cleanlab-net": "cleanlab, same net (CE), 5-fold",
     "cleanlab-logreg": "cleanlab, LogisticRegression, 5-fold",
@@ -212,11 +211,6 @@ def run_cell(dataset: str, noise: str, seed: int, config: dict) -> list[dict]:
             # (same estimator and seed): the rows whose label_quality is below t.
             score("antidote-filter-threshold", quality < config["threshold"], quality,
                   wall, cpu, extra)
-        if method == "antidote-filter":
-            # Flag the rows whose (late-epoch averaged) prediction is not their label: a
-            # rule NoisyLabelFilter does not offer (cleanlab's "predicted_neq_given").
-            disagree = (issues["predicted_label"] != issues["given_label"]).to_numpy()
-            score("antidote-filter-argmax", disagree, quality, wall, cpu, extra)
     for method, (X_ref, y_ref) in {
         "noisy (no cleaning)": (X_train, y_noisy),
         "oracle removal": (X_train[~corrupted], y_noisy[~corrupted]),
@@ -324,7 +318,6 @@ def _tables(results: pd.DataFrame, config: dict) -> list[str]:
             for method, name in (
                 ("antidote-filter", f"auto, trained at {config['train_forget_rate']}"),
                 ("antidote-filter-threshold", f"threshold={threshold} (variant)"),
-                ("antidote-filter-argmax", "predicted ≠ given (variant)"),
                 ("antidote-filter-alt", f"auto, trained at {alt} (variant)"),
             ):
                 ours = by.get(method)
@@ -388,12 +381,6 @@ def report(frame: pd.DataFrame) -> str:
             f"`NoisyLabelFilter(threshold={threshold})` flags (an experiment, the same in "
             "every cell)."
         )
-    variants.append(
-        "`predicted ≠ given` row: the same run again, flagging the rows whose late-epoch "
-        "averaged prediction (`predicted_label` of `label_issues_`) differs from their "
-        "label, a rule that NoisyLabelFilter does not offer (cleanlab's "
-        "`predicted_neq_given`); an experiment, the same in every cell."
-    )
     if first["alt_forget_rate"]:
         variants.append(
             f"`forget_rate {first['alt_forget_rate']}` row: the filter with its network "
@@ -422,9 +409,10 @@ def report(frame: pd.DataFrame) -> str:
         "**Methods.** `NoisyLabelFilter(estimator=AntidoteClassifier(forget_rate="
         f"{first['train_forget_rate']}, random_state=seed, <NET>), forget_rate=\"auto\", "
         f"averaging_epochs={int(first['averaging_epochs'])}, random_state=seed)` (one "
-        "training run; the number of rows flagged is the noise rate estimated by confident "
-        "learning) against `CleanLearning(clf, cv_n_folds=5, seed=seed)"
-        ".find_label_issues(X, y)` (cleanlab defaults; `n_jobs=1` for its pruning step) "
+        "training run, scores averaged over its last epochs; flagged: the rows whose "
+        "averaged predicted class differs from their label) against "
+        "`CleanLearning(clf, cv_n_folds=5, seed=seed).find_label_issues(X, y)` "
+        "(cleanlab defaults; `n_jobs=1` for its pruning step) "
         "with `clf` = `AntidoteClassifier(forget_rate=0.0, random_state=seed, <NET>)` (the "
         "same network and training with plain cross-entropy) or "
         "`LogisticRegression(max_iter=1000)`. " + " ".join(variants) + " "
@@ -453,7 +441,8 @@ def report(frame: pd.DataFrame) -> str:
     lines += [
         "",
         "`flagged`: fraction of training rows flagged; `est. noise`: the filter's "
-        "`noise_rate_` (confident-learning estimate). Per-seed numbers are in "
+        "`noise_rate_` (the fraction of rows predicted as another class). Per-seed numbers "
+        "are in "
         "`filter_detection.csv`.",
         "",
         f"Environment: Python {platform.python_version()}, torch {torch.__version__}, "

@@ -44,7 +44,7 @@ y_noisy, is_noisy = symmetric_noise(y_train, 0.3, random_state=0)
 #
 # The filter's scoring network is an :class:`~skantidote.AntidoteClassifier` (a short
 # training run here, to keep the example fast). ``forget_rate="auto"``, the default,
-# estimates the noise rate by confident learning and removes that many rows.
+# removes the rows whose predicted class differs from their given label.
 
 
 def boosting():

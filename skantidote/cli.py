@@ -184,8 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         "is trained on all columns but the target (numeric columns: median imputation "
         "and standardisation; other columns: most-frequent imputation and one-hot "
         "encoding); every row gets a label quality, the model's probability of its "
-        "given label, and the lowest-quality rows are flagged (as many as the estimated "
-        "noise rate with --forget-rate auto). Prints a summary; writes the cleaned table "
+        "given label, and rows are flagged: with --forget-rate auto, those whose predicted "
+        "class differs from their label; with a fraction, that many lowest-quality rows. "
+        "Prints a summary; writes the cleaned table "
         "(--out), the report of every row worst first (--report) and a plot (--plot). "
         "Outputs are written atomically, never over the input, and over an existing "
         "file only with --force. Formats follow the extensions: .csv, .tsv (optionally "
@@ -198,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="name of the column of (possibly noisy) class labels")
     clean.add_argument(
         "--forget-rate", type=_forget_rate, default="auto", metavar="R|auto",
-        help="fraction of rows to flag, in [0, 1), or 'auto' to flag as many as the "
-        "noise rate estimated by confident learning (default: %(default)s)",
+        help="fraction of rows to flag, in [0, 1), or 'auto' to flag the rows whose "
+        "predicted class differs from their label (default: %(default)s)",
     )
     clean.add_argument(
         "--action", choices=("remove", "relabel"), default="remove",
@@ -773,7 +774,8 @@ def run_clean(args: argparse.Namespace) -> int:
         f"{len(categorical)} categorical); trained {args.epochs} epochs in "
         f"{time.monotonic() - start:.0f}s"
     )
-    _say(f"estimated noise rate (confident learning): {_percent(cleaner.noise_rate_)}")
+    _say(f"estimated noise rate (rows predicted as another class): "
+         f"{_percent(cleaner.noise_rate_)}")
     relabelled = int((flagged[kept]).sum())
     action = (f"{relabelled} relabelled, {int(flagged.sum()) - relabelled} removed"
               if args.action == "relabel" else f"{int(flagged.sum())} removed")

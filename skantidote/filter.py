@@ -28,12 +28,14 @@ __all__ = ["NoisyLabelFilter"]
 
 
 class _LateEpochScores(Callback):
-    """Score every training row at the end of each of the last ``n_epochs`` epochs.
+    """Score every training row at the end of each of the last ``n_epochs`` epochs of a fit.
 
     The scores are the model's probabilities and the ANTIDOTE weights of all rows of ``X``
     (the whole training set, not a minibatch). Averaging them over the late epochs smooths
     out the epoch-to-epoch jitter of a network still being trained, which makes the ranking
-    of suspicious rows more reliable than a single snapshot.
+    of suspicious rows more reliable than a single snapshot. Earlier epochs are not scored:
+    a scoring pass costs about a third of a training epoch, and its result would be
+    discarded.
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, n_epochs: int) -> None:
@@ -46,16 +48,32 @@ class _LateEpochScores(Callback):
         self.weights_ = deque(maxlen=self.n_epochs)
         return self
 
+    def on_train_begin(self, net, **kwargs) -> None:
+        # Epochs of earlier fits (warm start) stay in the history; count this fit's only.
+        self._first_epoch = len(net.history)
+
     def on_epoch_end(self, net, **kwargs) -> None:
+        epochs_done = len(net.history) - self._first_epoch
+        if net.max_epochs - epochs_done < self.n_epochs:
+            self._score(net)
+
+    def on_train_end(self, net, **kwargs) -> None:
+        if len(net.history) - self._first_epoch < net.max_epochs or not self.probabilities_:
+            # Early stopping ended the fit before its last epochs and restored the best
+            # epoch's parameters: score the model that the fit returns, once.
+            self.probabilities_.clear()
+            self.weights_.clear()
+            self._score(net)
+
+    def _score(self, net) -> None:
         logits = net.forward(self.X, training=False, device=None)
         target = torch.as_tensor(self.y, device=logits.device)
         with torch.no_grad():
             logits = logits.float()
             losses = F.cross_entropy(logits, target, reduction="none")
-            criterion = net.criterion_
             # The weights of the full training set at the model's radius, also during
             # warm-up: what the model would forget now.
-            weights = criterion.weights(losses)
+            weights = net.criterion_.weights(losses)
             probabilities = torch.softmax(logits, dim=1)
         self.probabilities_.append(probabilities.cpu().numpy().astype(np.float64))
         self.weights_.append(weights.cpu().numpy().astype(np.float64))
@@ -86,13 +104,14 @@ class NoisyLabelFilter(BaseCleaningSampler):
     models instead (the protocol of cleanlab's ``find_label_issues``, at ``k`` times the
     cost).
 
-    Flagging. ``forget_rate=r`` flags the ``r`` fraction of rows (of the classes targeted by
-    ``sampling_strategy``) with the lowest quality; ``threshold=t`` flags rows with quality
-    below ``t``; ``forget_rate="auto"`` estimates the noise rate first, by confident
-    learning: a row is counted as mislabeled when the model gives some other class ``j`` at
-    least the average probability that rows labeled ``j`` receive for ``j`` (the per-class
-    threshold of Northcutt et al., 2021). That count divided by the number of rows is
-    ``noise_rate_``, and that many rows are flagged.
+    Flagging. ``forget_rate="auto"`` (the default) flags the rows (of the classes targeted
+    by ``sampling_strategy``) whose predicted class, the argmax of the averaged
+    probabilities, is not their given label. Because ANTIDOTE has forgotten the mislabeled
+    rows instead of memorising them, the model predicts their true class, so disagreeing
+    with the label is direct evidence of a wrong label; no noise rate has to be known or
+    estimated first, and the fraction of rows flagged this way is ``noise_rate_``.
+    ``forget_rate=r`` flags the ``r`` fraction of targeted rows with the lowest quality;
+    ``threshold=t`` flags rows with quality below ``t``.
 
     Parameters
     ----------
@@ -103,8 +122,8 @@ class NoisyLabelFilter(BaseCleaningSampler):
         ``AntidoteClassifier(forget_rate=forget_rate if a number > 0 else 0.2,
         random_state=random_state)``.
     forget_rate : float in [0, 1) or "auto", default="auto"
-        Fraction of the targeted rows to flag, or ``"auto"`` to flag as many as the
-        estimated noise rate. Ignored when ``threshold`` is set.
+        Fraction of the targeted rows to flag, or ``"auto"`` to flag the rows whose
+        predicted class differs from their label. Ignored when ``threshold`` is set.
     threshold : float in (0, 1) or None, default=None
         Flag the rows whose ``label_quality`` is below this.
     action : {"remove", "relabel"}, default="remove"
@@ -133,7 +152,8 @@ class NoisyLabelFilter(BaseCleaningSampler):
     sample_indices_ : ndarray of shape (n_kept,)
         Positions of the rows returned by :meth:`fit_resample`.
     noise_rate_ : float
-        Fraction of rows estimated mislabeled by confident learning (whatever rule flags).
+        Estimated noise rate: the fraction of all rows whose predicted class differs from
+        their given label (whatever rule flags).
     estimator_ : estimator
         The fitted scoring estimator (``cv=None``), or ``None``.
     estimators_ : list of estimators
@@ -252,10 +272,11 @@ class NoisyLabelFilter(BaseCleaningSampler):
         rows = np.arange(n)
         quality = probabilities[rows, y_encoded]
         predicted = probabilities.argmax(axis=1)
-        self.noise_rate_ = float(_confident_learning_issues(probabilities, y_encoded).mean())
+        disagrees = predicted != y_encoded
+        self.noise_rate_ = float(disagrees.mean())
 
         targeted = np.isin(y, list(self.sampling_strategy_))
-        is_issue = self._flag(quality, targeted)
+        is_issue = self._flag(quality, disagrees, targeted)
 
         keep = ~is_issue
         y_new = y.copy()
@@ -284,17 +305,16 @@ class NoisyLabelFilter(BaseCleaningSampler):
         )
         return X_res, y_res
 
-    def _flag(self, quality: np.ndarray, targeted: np.ndarray) -> np.ndarray:
+    def _flag(
+        self, quality: np.ndarray, disagrees: np.ndarray, targeted: np.ndarray
+    ) -> np.ndarray:
+        if self.threshold is not None:
+            return targeted & (quality < self.threshold)
+        if self.forget_rate == "auto":
+            return targeted & disagrees
         candidates = np.flatnonzero(targeted)
         is_issue = np.zeros(len(quality), dtype=bool)
-        if self.threshold is not None:
-            is_issue[candidates] = quality[candidates] < self.threshold
-            return is_issue
-        if self.forget_rate == "auto":
-            count = int(round(self.noise_rate_ * len(quality)))
-        else:
-            count = int(self.forget_rate * len(candidates))
-        count = min(count, len(candidates))
+        count = int(self.forget_rate * len(candidates))
         # Lowest quality first; ties broken by position, so the result is deterministic.
         order = candidates[np.argsort(quality[candidates], kind="stable")]
         is_issue[order[:count]] = True
@@ -365,24 +385,6 @@ class NoisyLabelFilter(BaseCleaningSampler):
         tags.sampler_tags.sample_indices = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _confident_learning_issues(probabilities: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Rows that confident learning counts as mislabeled (off-diagonal confident joint).
-
-    Class ``j``'s threshold is the mean probability of ``j`` over the rows labeled ``j``; a
-    row is counted as belonging to another class when that class's probability reaches its
-    threshold (the most probable such class when there are several).
-    """
-    n_classes = probabilities.shape[1]
-    thresholds = np.array(
-        [probabilities[y == j, j].mean() if np.any(y == j) else np.inf for j in range(n_classes)]
-    )
-    above = probabilities >= thresholds
-    confident = np.where(above, probabilities, -np.inf)
-    best = confident.argmax(axis=1)
-    has_confident = above.any(axis=1)
-    return has_confident & (best != y)
 
 
 def _dense(X):
