@@ -29,6 +29,7 @@ device queue.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from abc import ABC, abstractmethod
@@ -76,25 +77,48 @@ class DualSolution:
         For the alpha family, the normalisation multiplier: samples with ``l_i >= -rho`` get
         weight exactly 0. ``None`` for KL.
     state : Tensor, 0-d
-        The path coordinate ``s`` of the solution, to warm-start the next solve.
+        The path coordinate ``s`` of the solution, to warm-start the next solve (passing the
+        solution itself as ``init`` does the same).
     """
 
-    __slots__ = ("weights", "_scalars")
+    __slots__ = ("_unnormalised", "_scale", "_weights", "_scalars")
 
     # Order of the scalars: what the solve computes last stays at the end.
     _FIELDS = ("value", "divergence", "tau", "lam", "state", "rho")
 
-    def __init__(self, weights: Tensor, scalars: tuple[Scalar, ...]) -> None:
-        self.weights = weights
+    def __init__(self, unnormalised: Tensor, scale: Scalar, scalars: tuple[Scalar, ...]) -> None:
+        # The weights are ``unnormalised * scale``, formed only when read: a training step
+        # needs them scaled to its own dtype (see ``scaled_weights``), not in float64.
+        self._unnormalised = unnormalised
+        self._scale = scale
+        self._weights = None
         # Python floats on the host path, 0-d tensors on accelerators: made into tensors only
         # when read, so that a training step pays for none it does not use.
         self._scalars = scalars
+
+    @property
+    def weights(self) -> Tensor:
+        if self._weights is None:
+            self._weights = self._unnormalised * self._scale
+        return self._weights
+
+    def scaled_weights(self, factor: float, dtype: torch.dtype) -> Tensor:
+        """``weights * factor`` in ``dtype``, with negligible weights set to exactly 0.
+
+        Weights below ``1e-30`` (a mean weight is 1) would become subnormal float32 numbers,
+        and gradients scaled by them make a whole backward pass run many times slower on
+        CPUs; dropping them changes the objective by less than float32 can represent.
+        """
+        weights = (self._unnormalised * (self._scale * factor)).to(dtype)
+        return torch.nn.functional.threshold(weights, 1e-30 * factor, 0.0)
 
     def _get(self, i: int) -> Tensor:
         value = self._scalars[i]
         if isinstance(value, Tensor):
             return value
-        return torch.tensor(value, dtype=self.weights.dtype, device=self.weights.device)
+        return torch.tensor(
+            value, dtype=self._unnormalised.dtype, device=self._unnormalised.device
+        )
 
     @property
     def value(self) -> Tensor:
@@ -208,6 +232,10 @@ class Divergence(ABC):
         """Divergence from ``P`` of ``P`` restricted to a set of ``P``-probability ``mass``."""
 
     @abstractmethod
+    def concentration_mass(self, delta: float) -> float:
+        """The ``mass`` whose :meth:`concentration_divergence` is ``delta`` (its inverse)."""
+
+    @abstractmethod
     def _small_deviation_scale(self) -> float:
         """``c`` such that ``D(s) ≈ c² Var_P(x) exp(2 s) / 2`` near the uniform weights."""
 
@@ -224,9 +252,12 @@ class Divergence(ABC):
 
     @abstractmethod
     def _moments(self, x: Tensor, basis: Tensor | None, s: Scalar) -> tuple[Tensor, Tensor]:
-        """Unnormalised weights at ``s`` and the ``P``-means the path needs there.
+        """Unnormalised weights at ``s`` and the ``P``-sums the path needs there.
 
-        The means come as one 1-D tensor, so that they cost one read on the host.
+        The sums come as one 1-D tensor, so that they cost one read on the host. They are
+        ``P``-means when ``P`` was given, and ``n`` times the means for the uniform ``P``.
+        The first sum is that of the unnormalised weights, which lie in [0, 1] and are 1
+        where the (normalised) loss is 0.
         """
 
     @abstractmethod
@@ -278,7 +309,7 @@ class Divergence(ABC):
         delta: float,
         kappa: float = 0.0,
         ref_weights: Tensor | None = None,
-        init: Tensor | None = None,
+        init: DualSolution | Tensor | float | None = None,
         max_iter: int = 40,
         tol: float = 1e-10,
         check_finite: bool | None = None,
@@ -298,8 +329,8 @@ class Divergence(ABC):
         ref_weights : Tensor of shape (n,), optional
             Non-negative weights defining the reference distribution ``P`` (normalised
             internally). Uniform by default.
-        init : Tensor, 0-d, optional
-            ``state`` of an earlier solution, to warm-start the iteration.
+        init : DualSolution, Tensor or float, optional
+            An earlier solution, or its ``state``, to warm-start the iteration.
         max_iter : int, default=40
             Newton iterations. On CPU the iteration stops once converged; on other devices
             exactly ``max_iter`` iterations run, so that nothing waits on the host.
@@ -366,22 +397,16 @@ class Divergence(ABC):
         x = (losses - lmin).mul_(1.0 / span)
         if p is not None:
             x = x.clamp_min_(0.0)
-        at_min = x == 0
-        if p is None:
-            mass_min = torch.count_nonzero(at_min) / n
-        else:
-            mass_min = torch.dot(p, at_min.to(dtype))
-        if on_host:
-            mass_min = mass_min.item()
+        # Sums over the samples are P-means once multiplied by this.
+        to_mean = 1.0 / n if p is None else 1.0
 
         log_delta = math.log(delta)
         log_kappa = _log(kappa / span)  # -inf when kappa == 0
-        # With no floor on the temperature, a radius at least the divergence of putting all
-        # mass on the smallest losses is not binding: the solution is that concentration.
-        limit = self.concentration_divergence(mass_min) <= (delta if kappa == 0.0 else -1.0)
 
-        if init is not None:
-            init = init.item() if on_host else init.detach().to(dtype=dtype, device=losses.device)
+        if isinstance(init, DualSolution):
+            init = self._warm_state(init, lmin, span, on_host)
+        if isinstance(init, Tensor):
+            init = init.item() if on_host else init.detach().to(dtype=dtype, device=x.device)
         if init is None or (on_host and not math.isfinite(init)):
             s = self._start(x, p, log_delta, log_kappa, ops)
         elif on_host:
@@ -391,12 +416,28 @@ class Divergence(ABC):
             s = torch.where(torch.isfinite(init), init, cold)
 
         basis = self._basis(x, p)
+        unnormalised, moments = self._evaluate(x, basis, s, to_mean, on_host)
+
+        # With no floor on the temperature, a radius at least the divergence of putting all
+        # mass on the smallest losses is not binding: the solution is that concentration.
+        at_min = mass_min = None
+        if on_host:
+            # The mean of the unnormalised weights bounds the mass of the smallest losses
+            # (where they are 1) from above, so the ties need counting only when that bound
+            # could reach the radius: on a typical batch, never.
+            limit = kappa == 0.0 and moments[0] >= self.concentration_mass(delta)
+            if limit:
+                at_min, mass_min = _mass_at_zero(x, p)
+                limit = self.concentration_divergence(mass_min.item()) <= delta
+        else:
+            at_min, mass_min = _mass_at_zero(x, p)
+            limit = self.concentration_divergence(mass_min) <= (delta if kappa == 0.0 else -1.0)
+
         lo = -math.inf if on_host else torch.full_like(losses[0], -math.inf)
         hi = -lo
         previous = -lo  # |h| of the previous iterate
         if on_host and limit:
             max_iter = 0
-        unnormalised, moments = self._evaluate(x, basis, s, on_host)
         for _ in range(max_iter):
             point = self._point(moments, s, ops)
             divergence = ops.where(point.divergence > _TINY, point.divergence, _TINY)
@@ -435,24 +476,24 @@ class Divergence(ABC):
             if on_host and (s_next == s or hi - lo <= 1e-15 * max(abs(s), 1.0)):
                 break
             s = ops.where(limit, s, s_next)
-            unnormalised, moments = self._evaluate(x, basis, s, on_host)
+            unnormalised, moments = self._evaluate(x, basis, s, to_mean, on_host)
 
         point = self._point(moments, s, ops)
         mean_x = point.mean_x
         if on_host and limit:
-            weights = at_min.to(dtype).mul_(1.0 / mass_min)
-            mean_x = 0.0
+            unnormalised, scale, mean_x = at_min.to(dtype), 1.0 / mass_min.item(), 0.0
+        elif on_host:
+            scale = 1.0 / moments[0]
         else:
-            weights = unnormalised.mul_(1.0 / moments[0])
-            if not on_host:
-                weights = torch.where(limit, at_min / mass_min, weights)
-        if mean_x is None:
-            mean_x = torch.dot(weights, x) / n if p is None else torch.dot(weights * p, x)
-            if on_host:
-                mean_x = mean_x.item()
+            unnormalised = torch.where(limit, at_min / mass_min, unnormalised / moments[0])
+            scale = 1.0
         mean_x = ops.where(limit, 0.0, mean_x)
         tau = ops.where(limit, 0.0, span * ops.exp(point.log_tau))
-        divergence = ops.where(limit, self.concentration_divergence(mass_min), point.divergence)
+        divergence = point.divergence
+        if limit is not False:
+            divergence = ops.where(
+                limit, self.concentration_divergence(_host_or(mass_min, on_host)), divergence
+            )
         lam = ops.where(tau > kappa, tau - kappa, 0.0)
         # E_Q[l] in the losses' own units, from the normalised losses' mean.
         value = lmin + span * mean_x + kappa * divergence
@@ -464,13 +505,36 @@ class Divergence(ABC):
             scalars = tuple(
                 torch.as_tensor(v, dtype=dtype, device=losses.device) for v in scalars
             )
-        return DualSolution(weights, scalars)
+        return DualSolution(unnormalised, scale, scalars)
+
+    def _warm_state(
+        self, solution: DualSolution, lmin: Scalar, span: Scalar, on_host: bool
+    ) -> Scalar:
+        """Starting coordinate for a batch from an earlier batch's solution.
+
+        The coordinate is in units of the batch's loss range, which varies from batch to
+        batch with its largest loss; the dual variable in the losses' own units (the
+        temperature, or the forgetting threshold) varies much less, so it is carried over.
+        """
+        scalars = solution._scalars
+        if not on_host:
+            scalars = [torch.as_tensor(v, dtype=span.dtype, device=span.device) for v in scalars]
+        ops = _HostScalars if on_host else _DeviceScalars
+        scale = self._dual_scale(scalars, lmin)
+        usable = ops.both(scale > 0, ops.isfinite(scale))
+        return ops.where(usable, ops.log(span) - ops.log(ops.where(usable, scale, 1.0)), scalars[4])
+
+    @abstractmethod
+    def _dual_scale(self, scalars: tuple[Scalar, ...], lmin: Scalar) -> Scalar:
+        """From a solution's scalars, the length in loss units that ``exp(-s)`` measures."""
 
     def _evaluate(
-        self, x: Tensor, basis: Tensor, s: Scalar, on_host: bool
+        self, x: Tensor, basis: Tensor, s: Scalar, to_mean: float, on_host: bool
     ) -> tuple[Tensor, tuple[Scalar, ...]]:
-        unnormalised, moments = self._moments(x, basis, s)
-        return unnormalised, tuple(moments.tolist() if on_host else moments.unbind())
+        unnormalised, sums = self._moments(x, basis, s)
+        if on_host:
+            return unnormalised, tuple(v * to_mean for v in sums.tolist())
+        return unnormalised, tuple((sums * to_mean).unbind())
 
     def _start(
         self, x: Tensor, p: Tensor | None, log_delta: float, log_kappa: Scalar, ops: type
@@ -492,7 +556,32 @@ class Divergence(ABC):
         scalars = (value, 0.0, inf, inf, -inf)
         if self._rho(0.0, 1.0, -inf, _HostScalars) is not None:
             scalars += (-inf,)
-        return DualSolution(torch.ones_like(losses), scalars)
+        return DualSolution(torch.ones_like(losses), 1.0, scalars)
+
+
+@functools.lru_cache(maxsize=32)
+def _exponent_tensor(
+    values: tuple[float, ...], shape: tuple[int, ...], dtype: torch.dtype, device: torch.device
+) -> Tensor:
+    return torch.tensor(values, dtype=dtype, device=device).reshape(shape)
+
+
+def _exponents(values: tuple[float, ...], shape: tuple[int, ...], like: Tensor) -> Tensor:
+    """A small constant tensor of exponents on ``like``'s device, made once and reused."""
+    return _exponent_tensor(values, shape, like.dtype, like.device)
+
+
+def _mass_at_zero(x: Tensor, p: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Indicator of the samples at ``x == 0`` (the smallest losses) and their P-mass."""
+    at_min = x == 0
+    if p is None:
+        return at_min, torch.count_nonzero(at_min) / x.numel()
+    return at_min, torch.dot(p, at_min.to(x.dtype))
+
+
+def _host_or(value: Tensor, on_host: bool) -> Scalar:
+    """A 0-d tensor as a Python float on the host path, as it is on accelerators."""
+    return value.item() if on_host else value
 
 
 class KLDivergence(Divergence):
@@ -522,6 +611,9 @@ class KLDivergence(Divergence):
     def concentration_divergence(self, mass: Scalar) -> Scalar:
         return -_log(mass)
 
+    def concentration_mass(self, delta: float) -> float:
+        return math.exp(-delta)
+
     def _small_deviation_scale(self) -> float:
         return 1.0
 
@@ -529,17 +621,24 @@ class KLDivergence(Divergence):
         return 0.0
 
     def _basis(self, x, p):
-        x2 = x * x
-        powers = torch.stack((torch.ones_like(x), x, x2, x2 * x), 1)
-        return powers.div_(x.numel()) if p is None else powers.mul_(p[:, None])
+        # Rows 1, x, x^2, x^3: one matrix-vector product gives all four moments.
+        powers = x ** _exponents((0.0, 1.0, 2.0, 3.0), (4, 1), x)
+        return powers if p is None else powers.mul_(p)
 
     def _moments(self, x, basis, s):
         # x >= 0 with min 0 on the support, so exp(-u x) lies in (0, 1] and its P-mean is at
         # least the mass of the smallest losses: no log-sum-exp shift is needed. Raising the
         # weights below e^-700 of the largest to e^-700 changes nothing measurable and keeps
-        # exp out of subnormal results, which CPUs compute an order of magnitude slower.
-        e = (x * -(s.exp() if isinstance(s, Tensor) else _HostScalars.exp(s))).clamp_(min=-700.0)
-        return e.exp_(), e @ basis
+        # exp out of subnormal results, which CPUs compute an order of magnitude slower; on
+        # the host that clamp is skipped when no weight can fall that low (u <= 700).
+        if isinstance(s, Tensor):
+            e = (x * -s.exp()).clamp_(min=-700.0)
+        else:
+            u = _HostScalars.exp(s)
+            e = x * -u
+            if u > 700.0:
+                e.clamp_(min=-700.0)
+        return e.exp_(), torch.mv(basis, e)
 
     def _point(self, moments, s, ops):
         # Q_u ∝ P exp(-u x): D = -u E_Q[x] - log Z, dD/du = u Var_Q(x), d Var_Q / du is minus
@@ -562,6 +661,9 @@ class KLDivergence(Divergence):
 
     def _rho(self, lmin, span, s, ops):
         return None
+
+    def _dual_scale(self, scalars, lmin):
+        return scalars[2]  # the temperature: u = span / tau
 
 
 class AlphaDivergence(Divergence):
@@ -609,42 +711,58 @@ class AlphaDivergence(Divergence):
             return math.inf
         return (mass ** (1.0 - a) - 1.0) / (a * (a - 1.0))
 
+    def concentration_mass(self, delta: float) -> float:
+        a = self.alpha
+        return (1.0 + a * (a - 1.0) * delta) ** (1.0 / (1.0 - a))
+
     def _small_deviation_scale(self) -> float:
         return self._r
 
     def _log_tau_floor_start(self) -> float:
         return math.log(self.alpha - 1.0)
 
-    def _gaps(self, x: Tensor, s: Scalar) -> Tensor:
-        # Distances to the threshold t' = exp(-s), in units of t' so that their powers stay
-        # in [0, 1] whatever the order: d_i = max(1 - x_i / t', 0).
-        scale = s.exp() if isinstance(s, Tensor) else _HostScalars.exp(s)
-        return (x * -scale).add_(1.0).clamp_min_(0.0)
-
     def _basis(self, x, p):
-        return p
+        # Sums of each power of the gaps, and of that power times x (for E_Q[x]).
+        if p is None:
+            return torch.stack((torch.ones_like(x), x), 1)
+        return torch.stack((p, p * x), 1)
 
     def _moments(self, x, basis, s):
-        d = self._gaps(x, s)
-        d_r = d if self._r == 1.0 else d**self._r
-        # d^(r-1) diverges at the edge of the support when r < 1; it only enters the
+        # Gaps to the threshold t' = exp(-s), in units of t' so that their powers stay in
+        # [0, 1] whatever the order: d_i = max(1 - x_i / t', 0).
+        scale = s.exp() if isinstance(s, Tensor) else _HostScalars.exp(s)
+        d = torch.nn.functional.threshold(torch.rsub(x, 1.0, alpha=scale), 0.0, 0.0)
+        # d^r (the unnormalised weights) and d^(r-1), which is 0 outside the support. The
+        # latter diverges at the edge of the support when r < 1 and only enters the
         # derivatives, where a large value correctly signals a steep path.
-        d_prev = torch.where(d > 0, d_r / d, 0.0)
-        terms = torch.stack((d_r, d_r * d, d_prev))
-        return d_r, terms.mean(1) if basis is None else terms @ basis
+        r = self._r
+        if r == 1.0:
+            weights, previous = d, torch.sign(d)
+        elif r > 1.0:
+            weights, previous = d**r, d ** (r - 1.0)
+        else:
+            weights, previous = d**r, torch.where(d > 0, d ** (r - 1.0), 0.0)
+        # Their sums, and the sums of their products with x.
+        return weights, torch.mm(torch.stack((weights, previous)), basis).view(-1)
 
     def _point(self, moments, s, ops):
         a, r = self.alpha, self._r
-        m, m_next, m_prev = moments
+        m, m_x, m_prev, _ = moments
+        # On the support d = 1 - x / t', so E_P[d^(r+1)] = E_P[d^r] - E_P[d^r x] / t'.
+        m_next = m - m_x * ops.exp(s)
         return _PathPoint(
             divergence=(m_next / m**a - 1.0) / (a * (a - 1.0)),
             d_divergence=r / (a - 1.0) * (m_next * m_prev - m * m) / m ** (a + 1.0),
             log_tau=math.log(a - 1.0) - s + (a - 1.0) * ops.log(m),
             d_log_tau=-m_prev / m,
+            mean_x=m_x / m,
         )
 
     def _rho(self, lmin, span, s, ops):
         return -(lmin + span * ops.exp(-s))
+
+    def _dual_scale(self, scalars, lmin):
+        return -scalars[5] - lmin  # the threshold's distance to the smallest loss
 
 
 def get_divergence(divergence: str | Divergence, alpha: float = 2.0) -> Divergence:

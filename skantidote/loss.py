@@ -18,17 +18,6 @@ __all__ = ["FORGOTTEN_WEIGHT", "AntidoteLoss"]
 FORGOTTEN_WEIGHT = 0.1
 
 
-def _to_loss_dtype(weights: Tensor, dtype: torch.dtype) -> Tensor:
-    """The solver's float64 weights in the losses' dtype, with negligible ones set to 0.
-
-    Weights below 1e-30 (a mean weight is 1) would become subnormal float32 numbers, and
-    gradients scaled by them make the whole backward pass run many times slower on CPUs.
-    """
-    if dtype == weights.dtype:
-        return weights
-    return weights.masked_fill(weights < 1e-30, 0.0).to(dtype)
-
-
 class AntidoteLoss(nn.Module):
     """Cross-entropy reweighted by ANTIDOTE's most favourable distribution.
 
@@ -177,18 +166,18 @@ class AntidoteLoss(nn.Module):
             self.radius,
             self.kappa,
             ref_weights=sample_weight,
-            init=self._solution.state if self.warm_start and self._solution else None,
+            init=self._solution if self.warm_start else None,
             max_iter=self.max_iter,
             tol=self.tol,
             check_finite=self._checks_finite(losses),
         )
         self._set_solution(solution)
-        weights = _to_loss_dtype(solution.weights, losses.dtype)
-        if sample_weight is not None:
-            weights = weights * (sample_weight / sample_weight.sum())
+        if sample_weight is None:
+            weights = solution.scaled_weights(1.0 / losses.numel(), losses.dtype)
             objective = torch.dot(weights, losses)
         else:
-            objective = torch.dot(weights, losses) / losses.numel()
+            weights = solution.scaled_weights(1.0, losses.dtype)
+            objective = torch.dot(weights * (sample_weight / sample_weight.sum()), losses)
         if self.kappa:
             objective = objective + self.kappa * solution.divergence.to(losses.dtype)
         return objective
@@ -217,7 +206,7 @@ class AntidoteLoss(nn.Module):
             tol=self.tol,
             check_finite=self._checks_finite(losses),
         )
-        return _to_loss_dtype(solution.weights, losses.dtype)
+        return solution.scaled_weights(1.0, losses.dtype)
 
     def reset(self) -> None:
         """Forget the warm start and the last batch's diagnostics."""

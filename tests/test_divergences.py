@@ -193,6 +193,27 @@ def test_warm_start_gives_the_cold_start_answer(family):
     del gen
 
 
+@pytest.mark.parametrize("early_stop", [True, False], ids=["host", "device-style"])
+@pytest.mark.parametrize("family", FAMILIES, ids=repr)
+def test_warm_start_from_a_solution_gives_the_cold_start_answer(family, early_stop):
+    # Training passes the previous batch's solution, whose dual variable in loss units
+    # (temperature or threshold) starts the next solve; batches of a different scale and
+    # the uniform and concentrated ends of the path must not mislead it.
+    gen = torch.Generator().manual_seed(2)
+    delta = family.radius(0.3)
+    previous = None
+    for scale in (1.0, 50.0, 0.01, 3.0):
+        for radius in (delta, 0.0, 40.0, delta):
+            losses = torch.rand(64, generator=gen, dtype=torch.float64) * scale
+            warm = family.solve(
+                losses, radius, init=previous, early_stop=early_stop, max_iter=100
+            )
+            cold = family.solve(losses, radius, early_stop=early_stop, max_iter=100)
+            torch.testing.assert_close(warm.value, cold.value, rtol=1e-9, atol=0)
+            torch.testing.assert_close(warm.weights, cold.weights, rtol=1e-7, atol=1e-9)
+            previous = warm
+
+
 def test_alpha_forgets_exactly_and_kl_never_does():
     losses = torch.cat([torch.zeros(80), torch.full((20,), 10.0)]).double()
     losses += torch.linspace(0, 0.5, 100, dtype=torch.float64)
