@@ -4,9 +4,11 @@ Two measurements, each taken side by side in one run so that the machine's state
 both sides alike:
 
 1. A full training step (zero_grad, forward, loss, backward, Adam step) of a small MLP
-   (64 inputs, two hidden layers of 256) with ``nn.CrossEntropyLoss`` and with
-   ``AntidoteLoss`` (KL and chi-square, forget_rate 0.4), for batch sizes 64..8192 and
-   10..1000 classes. Steps alternate between the two losses; the median of each is reported.
+   (64 inputs, two hidden layers of 256) with ``nn.CrossEntropyLoss``, with a per-sample
+   cross-entropy weighted by fixed weights (what any reweighting pays before it solves
+   anything), and with ``AntidoteLoss`` (KL and chi-square, forget_rate 0.4), for batch
+   sizes 64..8192 and 10..1000 classes. Steps alternate between the losses; the median of
+   each is reported.
 2. The weight solve alone (``KLDivergence.solve`` on a batch of per-sample losses, warm
    started from the previous batch as in training) against the authors' approach: copy the
    losses to NumPy and bisect the dual's temperature with ``scipy.optimize.bisect``.
@@ -48,6 +50,18 @@ def make_mlp(n_features: int, n_classes: int) -> nn.Module:
 CLOCK = time.thread_time
 
 
+class FixedWeightLoss(nn.Module):
+    """Cross-entropy per sample, averaged with fixed weights: reweighting at no solve cost."""
+
+    def __init__(self, batch: int) -> None:
+        super().__init__()
+        self.weights = torch.full((batch,), 1.0 / batch)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        losses = nn.functional.cross_entropy(logits, target, reduction="none")
+        return torch.dot(self.weights, losses)
+
+
 def step_times(batch: int, n_classes: int, repeats: int) -> dict[str, float]:
     """Median seconds per training step for each loss, measured interleaved."""
     torch.manual_seed(0)
@@ -55,6 +69,7 @@ def step_times(batch: int, n_classes: int, repeats: int) -> dict[str, float]:
     y = torch.randint(0, n_classes, (batch,))
     losses = {
         "ce": nn.CrossEntropyLoss(),
+        "fixed": FixedWeightLoss(batch),
         "kl": AntidoteLoss("kl", forget_rate=0.4),
         "chi2": AntidoteLoss("chi2", forget_rate=0.4),
     }
@@ -146,10 +161,11 @@ def main() -> None:
         "",
         "## Training step of an MLP (64-256-256-C, Adam), median over interleaved steps",
         "",
-        "| batch | classes | CE (ms) | ANTIDOTE KL (ms) | KL / CE | ANTIDOTE chi2 (ms) "
-        "| chi2 / CE |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| batch | classes | CE (ms) | fixed weights / CE | ANTIDOTE KL (ms) | KL / CE "
+        "| ANTIDOTE chi2 (ms) | chi2 / CE |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    target_row = {}
     for batch in batches:
         for n_classes in classes:
             repeats = 400 if batch <= 512 else 60
@@ -157,9 +173,12 @@ def main() -> None:
                 repeats //= 4
             t = step_times(batch, n_classes, repeats)
             row = (
-                f"| {batch} | {n_classes} | {t['ce'] * 1e3:.3f} | {t['kl'] * 1e3:.3f} | "
-                f"{t['kl'] / t['ce']:.3f} | {t['chi2'] * 1e3:.3f} | {t['chi2'] / t['ce']:.3f} |"
+                f"| {batch} | {n_classes} | {t['ce'] * 1e3:.3f} | {t['fixed'] / t['ce']:.3f} | "
+                f"{t['kl'] * 1e3:.3f} | {t['kl'] / t['ce']:.3f} | {t['chi2'] * 1e3:.3f} | "
+                f"{t['chi2'] / t['ce']:.3f} |"
             )
+            if (batch, n_classes) == (128, 10):
+                target_row = t
             print(row, flush=True)
             lines.append(row)
     lines += [
@@ -177,6 +196,19 @@ def main() -> None:
         )
         print(row, flush=True)
         lines.append(row)
+    if target_row:
+        kl, chi2 = target_row["kl"] / target_row["ce"], target_row["chi2"] / target_row["ce"]
+        fixed = target_row["fixed"] / target_row["ce"]
+        verdict = "met" if max(kl, chi2) <= 1.05 else "**missed**"
+        lines += [
+            "",
+            f"Target (foundation issue): at batch 128 with 10 classes the step costs at most "
+            f"1.05 x CE. Measured: KL {kl:.3f}, chi2 {chi2:.3f}: {verdict}. Weighting the "
+            f"per-sample losses by fixed weights costs {fixed:.3f} x CE, so the rest is the "
+            "weight solve: a few dozen tensor operations on 128 numbers, whose cost on a CPU is "
+            "the fixed dispatch overhead of each operation, paid with caches cold after the "
+            "network's step, rather than arithmetic; it is amortised from batch 512 on.",
+        ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
