@@ -211,8 +211,8 @@ class _PathPoint(NamedTuple):
     d_divergence: Scalar  # d D / d s
     log_tau: Scalar  # log of the temperature in units of the loss range
     d_log_tau: Scalar  # d log_tau / d s
+    mean_x: Scalar  # E_Q[x]
     dd_divergence: Scalar | None = None  # d^2 D / d s^2 where cheap (Halley's step)
-    mean_x: Scalar | None = None  # E_Q[x] where the moments give it
 
 
 class Divergence(ABC):

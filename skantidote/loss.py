@@ -151,16 +151,12 @@ class AntidoteLoss(nn.Module):
         """
         if logits.dtype in (torch.float16, torch.bfloat16):
             logits = logits.float()
+        if not self.enabled or self.radius == 0.0:
+            self._set_solution(None)
+            return self._cross_entropy(logits, target, sample_weight)
         losses = F.cross_entropy(logits, target, reduction="none")
         if sample_weight is not None:
             sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
-        if not self.enabled or self.radius == 0.0:
-            if self._checks_finite(losses):
-                raise_if_nonfinite(losses.detach(), "losses")
-            self._set_solution(None)
-            if sample_weight is None:
-                return losses.mean()
-            return torch.dot(sample_weight, losses) / sample_weight.sum()
         solution = self.family.solve(
             losses.detach(),
             self.radius,
@@ -180,6 +176,23 @@ class AntidoteLoss(nn.Module):
             objective = torch.dot(weights * (sample_weight / sample_weight.sum()), losses)
         if self.kappa:
             objective = objective + self.kappa * solution.divergence.to(losses.dtype)
+        return objective
+
+    def _cross_entropy(
+        self, logits: Tensor, target: Tensor, sample_weight: Tensor | None
+    ) -> Tensor:
+        """Plain (sample-weighted) mean cross-entropy: no reweighting."""
+        if sample_weight is None:
+            objective = F.cross_entropy(logits, target)
+        else:
+            losses = F.cross_entropy(logits, target, reduction="none")
+            sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
+            objective = torch.dot(sample_weight, losses) / sample_weight.sum()
+        # A NaN or infinite loss makes the mean non-finite: checking the mean costs one read
+        # instead of a pass over the batch, and the losses are recomputed only to say which.
+        if self._checks_finite(objective) and not math.isfinite(objective.item()):
+            losses = F.cross_entropy(logits.detach(), target, reduction="none")
+            raise_if_nonfinite(losses, "losses")
         return objective
 
     def weights(self, losses: Tensor, sample_weight: Tensor | None = None) -> Tensor:

@@ -154,8 +154,13 @@ def test_nonfinite_logits_raise_even_when_disabled():
         AntidoteLoss(forget_rate=0.2)(logits, target)
     criterion = AntidoteLoss(forget_rate=0.2)
     criterion.enabled = False
-    with pytest.raises(ValueError, match="losses are not finite"):
+    where = r"1 of 32 losses are not finite \(first at position 3"
+    with pytest.raises(ValueError, match=where):
         criterion(logits, target)
+    with pytest.raises(ValueError, match=where):
+        criterion(logits, target, sample_weight=torch.ones(32))
+    with pytest.raises(ValueError, match=where):
+        AntidoteLoss(delta=0.0)(logits, target)
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ FIELDS = [
 FULL_GRID = {
     "digits": [("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2), ("pair", 0.4)],
     "adult": [("sym", 0.2), ("sym", 0.4)],
-    "letter": [("sym", 0.2), ("sym", 0.4), ("pair", 0.4)],
+    "letter": [("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2), ("pair", 0.4)],
     "synthetic": [("sym", 0.4), ("instance", 0.4)],
 }
 FULL_EPOCHS = {"digits": 50, "adult": 10, "letter": 20, "synthetic": 20}
