@@ -730,8 +730,12 @@ class AlphaDivergence(Divergence):
     def _moments(self, x, basis, s):
         # Gaps to the threshold t' = exp(-s), in units of t' so that their powers stay in
         # [0, 1] whatever the order: d_i = max(1 - x_i / t', 0).
-        scale = s.exp() if isinstance(s, Tensor) else _HostScalars.exp(s)
-        d = torch.nn.functional.threshold(torch.rsub(x, 1.0, alpha=scale), 0.0, 0.0)
+        if isinstance(s, Tensor):
+            gaps = (x * -s.exp()).add_(1.0)
+        else:
+            # One operation; its alpha must be a number, which a device tensor is not.
+            gaps = torch.rsub(x, 1.0, alpha=_HostScalars.exp(s))
+        d = torch.nn.functional.threshold(gaps, 0.0, 0.0)
         # d^r (the unnormalised weights) and d^(r-1), which is 0 outside the support. The
         # latter diverges at the edge of the support when r < 1 and only enters the
         # derivatives, where a large value correctly signals a steep path.

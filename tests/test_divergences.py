@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_solvers import dual_alpha, dual_kl, f_alpha, f_kl, primal_slsqp
 
+from skantidote import AntidoteLoss
 from skantidote.divergences import AlphaDivergence, KLDivergence, get_divergence
 
 FAMILIES = [KLDivergence(), AlphaDivergence(1.5), AlphaDivergence(2.0), AlphaDivergence(4.0)]
@@ -177,6 +178,25 @@ def test_device_style_fixed_iterations_match_early_stop(family):
             device = family.solve(losses, delta, kappa=0.01, early_stop=False, max_iter=100)
             torch.testing.assert_close(device.weights, host.weights, rtol=1e-7, atol=1e-9)
             torch.testing.assert_close(device.value, host.value, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=repr)
+def test_accelerator_path_reads_nothing_back_from_the_device(family):
+    # Tensors on the "meta" device have no data: any read to the host (item(), bool(),
+    # float(), a tensor given where a number is expected) raises. Off the CPU the solve,
+    # its warm start, its sample weights and the loss's weights must never read one.
+    losses = torch.rand(64, device="meta")
+    first = family.solve(losses, family.radius(0.3), kappa=0.01)
+    solution = family.solve(
+        losses, family.radius(0.3), init=first, ref_weights=torch.rand(64, device="meta")
+    )
+    assert solution.scaled_weights(1 / 64, torch.float32).device.type == "meta"
+    assert solution.value.device.type == "meta"
+    criterion = AntidoteLoss(family, forget_rate=0.3)
+    logits = torch.randn(8, 3, device="meta", requires_grad=True)
+    target = torch.zeros(8, dtype=torch.long, device="meta")
+    for _ in range(2):
+        criterion(logits, target).backward()
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=repr)

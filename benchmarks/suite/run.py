@@ -52,8 +52,8 @@ FULL_GRID = {
     "letter": [("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2), ("pair", 0.4)],
     "synthetic": [("sym", 0.4), ("instance", 0.4)],
 }
-FULL_EPOCHS = {"digits": 50, "adult": 10, "letter": 20, "synthetic": 20}
-FULL_WARMUP = {"digits": 5, "adult": 2, "letter": 3, "synthetic": 3}
+FULL_EPOCHS = {"digits": 100, "adult": 10, "letter": 20, "synthetic": 20}
+FULL_WARMUP = {"digits": 10, "adult": 2, "letter": 3, "synthetic": 3}
 # Batch size per data set (the same for every method); 256 on adult to fit the time budget.
 BATCH = {"adult": 256}
 QUICK_GRID = {"digits": [("sym", 0.4), ("pair", 0.4)]}
