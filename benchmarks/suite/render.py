@@ -135,7 +135,8 @@ def plot(df: pd.DataFrame, prefix: Path) -> list[Path]:
 
     s = summarise(df)
     s["std"] = s["std"].fillna(0.0)
-    s["cell"] = s["dataset"] + " " + s["noise"] + " " + s["rate"].map(lambda r: f"{float(r):g}")
+    s["cell"] = (s["dataset"] + " " + s["noise"] + " " + s["rate"].map(lambda r: f"{float(r):g}")
+                 + "\n" + s["epochs"].astype(str) + " epochs")
     cells = list(dict.fromkeys(s["cell"]))
     methods = [m for m in METHODS if m in set(s["method"])]
     width = 0.8 / len(methods)
