@@ -207,7 +207,8 @@ def main() -> None:
             f"per-sample losses by fixed weights costs {fixed:.3f} x CE, so the rest is the "
             "weight solve: a few dozen tensor operations on 128 numbers, whose cost on a CPU is "
             "the fixed dispatch overhead of each operation, paid with caches cold after the "
-            "network's step, rather than arithmetic; it is amortised from batch 512 on.",
+            "network's step, rather than arithmetic; its share of the step shrinks as the "
+            "batch grows (rows above).",
         ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
