@@ -105,9 +105,23 @@ class DualSolution:
     def scaled_weights(self, factor: float, dtype: torch.dtype) -> Tensor:
         """``weights * factor`` in ``dtype``, with negligible weights set to exactly 0.
 
-        Weights below ``1e-30`` (a mean weight is 1) would become subnormal float32 numbers,
-        and gradients scaled by them make a whole backward pass run many times slower on
-        CPUs; dropping them changes the objective by less than float32 can represent.
+        What a training step multiplies its per-sample losses by: one fused multiply and
+        cast, without forming the float64 :attr:`weights`. Weights below ``1e-30`` (a mean
+        weight is 1) would become subnormal float32 numbers, and gradients scaled by them
+        make a whole backward pass run many times slower on CPUs; dropping them changes the
+        objective by less than float32 can represent.
+
+        Parameters
+        ----------
+        factor : float
+            Scale, e.g. ``1 / n`` so that a dot product with the losses is their weighted
+            mean.
+        dtype : torch.dtype
+            Dtype of the result (that of the losses).
+
+        Returns
+        -------
+        Tensor of shape (n,)
         """
         weights = (self._unnormalised * (self._scale * factor)).to(dtype)
         return torch.nn.functional.threshold(weights, 1e-30 * factor, 0.0)
