@@ -282,7 +282,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
         y_new = y.copy()
         if self.action == "relabel":
             confident = probabilities[rows, predicted] >= self.relabel_confidence
-            relabel = is_issue & confident & (predicted != y_encoded)
+            relabel = is_issue & confident & disagrees
             keep |= relabel
             y_new = np.where(relabel, classes[predicted], y)
         self.sample_indices_ = np.flatnonzero(keep)
