@@ -158,7 +158,7 @@ def main(argv=None) -> int:
            "(`AntidoteClassifier(forget_rate=0)`).", "",
            "| task | rows | variant | median CPU ms / epoch | IQR ms | min ms | ratio vs skorch_ce "
            "(median / min) | ratio vs antidote_ce (median / min) | target <= 1.05 "
-           "(vs skorch_ce, min) |",
+           "(vs skorch_ce, median and min) |",
            "|---|---|---|---|---|---|---|---|---|"]
     raw = []
     for name, dataset, cnn in (("letter MLP", "letter", False), ("digits CNN", "digits", True)):
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
             q1, q3 = np.percentile(times[v], [25, 75])
             r1, m1 = med[v] / med["skorch_ce"], low[v] / low["skorch_ce"]
             r2, m2 = med[v] / med["antidote_ce"], low[v] / low["antidote_ce"]
-            ok = "" if v == "skorch_ce" else ("yes" if m1 <= 1.05 else "no")
+            ok = "" if v == "skorch_ce" else ("yes" if max(r1, m1) <= 1.05 else "no")
             out.append(f"| {name} | {n} | {v} | {1000 * med[v]:.1f} | "
                        f"{1000 * q1:.1f}-{1000 * q3:.1f} | {1000 * low[v]:.1f} | "
                        f"{r1:.3f} / {m1:.3f} | {r2:.3f} / {m2:.3f} | {ok} |")
@@ -179,7 +179,9 @@ def main(argv=None) -> int:
         fh.write("task,variant,epoch_s\n")
         fh.writelines(f"{a},{b},{t:.5f}\n" for a, b, t in raw)
     out += ["", "The minimum is the estimate least affected by other jobs on the shared CPU; "
-            "the median shows the spread that load adds.", ""]
+            "the median shows the spread that load adds. A variant meets the target only "
+            "when both ratios do, since on a loaded machine either can be off by several "
+            "per cent on its own.", ""]
     if not args.sizes:
         args.output.write_text("\n".join(out) + "\n")
         print("\n".join(out))
