@@ -743,10 +743,11 @@ def run_clean(args: argparse.Namespace) -> int:
     from sklearn.pipeline import Pipeline
 
     from skantidote import AntidoteClassifier, NoisyLabelFilter
+    from skantidote.filter import scoring_forget_rate
 
     torch.set_num_threads(args.threads)
     rate = args.forget_rate
-    model_rate = rate if rate != "auto" and rate > 0 else 0.2
+    model_rate = scoring_forget_rate(rate)
     model = Pipeline([
         ("preprocess", _preprocessor(numeric, categorical)),
         ("antidote", AntidoteClassifier(

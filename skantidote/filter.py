@@ -24,7 +24,37 @@ from skorch.callbacks import Callback
 from skantidote.classifier import AntidoteClassifier
 from skantidote.loss import AntidoteLoss
 
-__all__ = ["NoisyLabelFilter"]
+__all__ = ["DEFAULT_SCORING_FORGET_RATE", "NoisyLabelFilter", "scoring_forget_rate"]
+
+#: The forget rate of the network that scores the rows when the flagging rule names no rate
+#: (``forget_rate="auto"``, or ``0``): a moderate radius that forgets the worst rows without
+#: knowing how many are wrong.
+DEFAULT_SCORING_FORGET_RATE = 0.2
+
+
+def scoring_forget_rate(forget_rate: float | str) -> float:
+    """The forget rate of the scoring network for a filter's ``forget_rate``.
+
+    Parameters
+    ----------
+    forget_rate : float or "auto"
+        The filter's (or the command line's) flagging rate.
+
+    Returns
+    -------
+    float
+        ``forget_rate`` itself when it is a positive number, else
+        :data:`DEFAULT_SCORING_FORGET_RATE`.
+
+    Examples
+    --------
+    >>> from skantidote.filter import scoring_forget_rate
+    >>> scoring_forget_rate("auto"), scoring_forget_rate(0.3)
+    (0.2, 0.3)
+    """
+    if isinstance(forget_rate, str) or forget_rate <= 0:
+        return DEFAULT_SCORING_FORGET_RATE
+    return float(forget_rate)
 
 
 class _LateEpochScores(Callback):
@@ -323,8 +353,9 @@ class NoisyLabelFilter(BaseCleaningSampler):
     def _default_estimator(self):
         if self.estimator is not None:
             return clone(self.estimator)
-        rate = self.forget_rate if self.forget_rate != "auto" and self.forget_rate > 0 else 0.2
-        return AntidoteClassifier(forget_rate=rate, random_state=self.random_state)
+        return AntidoteClassifier(
+            forget_rate=scoring_forget_rate(self.forget_rate), random_state=self.random_state
+        )
 
     def _score_in_sample(self, X, y, y_encoded, params):
         """One training run; probabilities and weights averaged over the last epochs."""
@@ -373,8 +404,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
             self.estimators_.append(estimator)
         self.estimator_ = None
         losses = -np.log(np.clip(probabilities[np.arange(len(y)), y_encoded], 1e-12, 1.0))
-        rate = self.forget_rate if self.forget_rate != "auto" and self.forget_rate > 0 else 0.2
-        weights = AntidoteLoss(forget_rate=rate).weights(torch.as_tensor(losses))
+        weights = AntidoteLoss(forget_rate=scoring_forget_rate(self.forget_rate)).weights(torch.as_tensor(losses))
         return probabilities, weights.numpy()
 
     def __sklearn_tags__(self):
