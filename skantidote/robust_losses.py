@@ -43,12 +43,13 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from abc import ABC, abstractmethod
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from skantidote.validation import check_real
 
 __all__ = [
     "RCE_SCALE",
@@ -74,32 +75,9 @@ RCE_SCALE = -math.log(1e-4)
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_real(
-    name: str,
-    value: object,
-    low: float,
-    high: float = math.inf,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    """Return ``value`` as a float after checking it is a real number in the interval."""
-    lo = "(" if low_open else "["
-    hi = ")" if high_open or math.isinf(high) else "]"
-    interval = f"{lo}{low:g}, {'inf' if math.isinf(high) else f'{high:g}'}{hi}"
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = not math.isnan(v) and not math.isinf(v)
-        ok = ok and (v > low if low_open else v >= low)
-        ok = ok and (v < high if high_open else v <= high)
-    if not ok:
-        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}.")
-    return float(value)
-
-
 def _check_mix(alpha: object, beta: object) -> tuple[float, float]:
-    alpha = _check_real("alpha", alpha, 0.0)
-    beta = _check_real("beta", beta, 0.0)
+    alpha = check_real("alpha", alpha, 0.0)
+    beta = check_real("beta", beta, 0.0)
     if alpha == 0.0 and beta == 0.0:
         raise ValueError("alpha and beta are both 0, so the loss would be identically 0.")
     return alpha, beta
@@ -310,7 +288,7 @@ class GCELoss(_RobustLoss):
 
     def __init__(self, q: float = 0.7) -> None:
         super().__init__()
-        self.q = _check_real("q", q, 0.0, 1.0, low_open=True)
+        self.q = check_real("q", q, 0.0, 1.0, low_open=True)
 
     def extra_repr(self) -> str:
         return f"q={self.q:g}"
@@ -456,7 +434,7 @@ class EpsilonSoftmaxLoss(_RobustLoss):
 
     def __init__(self, m: float = 1e5) -> None:
         super().__init__()
-        self.m = _check_real("m", m, 0.0)
+        self.m = check_real("m", m, 0.0)
 
     def extra_repr(self) -> str:
         return f"m={self.m:g}"
@@ -493,7 +471,7 @@ class EpsilonSoftmaxMAELoss(_RobustLoss):
     def __init__(self, alpha: float = 0.01, beta: float = 5.0, m: float = 1e5) -> None:
         super().__init__()
         self.alpha, self.beta = _check_mix(alpha, beta)
-        self.m = _check_real("m", m, 0.0)
+        self.m = check_real("m", m, 0.0)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha:g}, beta={self.beta:g}, m={self.m:g}"
@@ -528,6 +506,11 @@ class SmallLossTrickLoss(nn.Module):
 
     Attributes
     ----------
+    enabled : bool
+        When False the loss is the plain (weighted) mean cross-entropy of the whole batch:
+        the warm-up epochs before the network can tell clean rows from noisy ones
+        (Co-teaching's ramp-up). :class:`~skantidote.callbacks.ReweightingWarmup` switches
+        it, as it does for :class:`~skantidote.loss.AntidoteLoss`.
     kept_ : Tensor of shape (n,) or None
         Fraction of each row of the last batch that was kept (1 kept, 0 dropped, strictly
         between for the boundary row); detached. ``None`` before the first batch.
@@ -544,7 +527,8 @@ class SmallLossTrickLoss(nn.Module):
 
     def __init__(self, forget_rate: float = 0.2) -> None:
         super().__init__()
-        self.forget_rate = _check_real("forget_rate", forget_rate, 0.0, 1.0, high_open=True)
+        self.forget_rate = check_real("forget_rate", forget_rate, 0.0, 1.0, high_open=True)
+        self.enabled = True
         self.kept_: Tensor | None = None
 
     def extra_repr(self) -> str:
@@ -572,6 +556,9 @@ class SmallLossTrickLoss(nn.Module):
         """
         logits, target, sample_weight = _prepare(logits, target, sample_weight)
         losses = F.cross_entropy(logits, target, reduction="none")
+        if not self.enabled:
+            self.kept_ = None
+            return _weighted_mean(losses, sample_weight)
         if sample_weight is None:
             sample_weight = torch.ones_like(losses)
         kept = self._kept_weight(losses.detach(), sample_weight)
