@@ -1,6 +1,5 @@
 """Tests of AntidoteClassifier (skantidote.classifier)."""
 
-import io
 import math
 import pickle
 from pathlib import Path
@@ -14,6 +13,9 @@ import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits, make_blobs
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -25,7 +27,8 @@ from skantidote.loss import AntidoteLoss
 from skantidote.modules import CNN, MLP
 from skantidote.noise import symmetric_noise
 
-DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+# The tests' own data (see data/README.md), found wherever pytest is started from.
+DATA = Path(__file__).parent / "data"
 
 # Small and quick, yet accurate enough for scikit-learn's checks (e.g. > 0.83 training
 # accuracy in check_classifiers_train).
@@ -113,9 +116,12 @@ def test_label_encoding(blobs, labels):
 def test_binary(blobs):
     X, y = blobs
     mask = y < 2
-    clf = fast(max_epochs=5).fit(X[mask], np.where(y[mask] == 1, "yes", "no"))
+    y_binary = np.where(y[mask] == 1, "yes", "no")
+    clf = fast(max_epochs=5).fit(X[mask], y_binary)
     assert clf.predict_proba(X).shape == (len(X), 2)
     np.testing.assert_array_equal(clf.classes_, ["no", "yes"])
+    # Two well-separated blobs of 80 rows each: the majority class scores 0.5.
+    assert clf.score(X[mask], y_binary) > 0.95
 
 
 def test_feature_names(blobs):
@@ -311,8 +317,19 @@ def test_metadata_routing_of_sample_weight(blobs):
         pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), clf)
         pipe.fit(X, y, sample_weight=weights)
         np.testing.assert_allclose(pipe.predict_proba(X), expected, atol=1e-6)
-        scores = cross_validate(pipe, X, y, params={"sample_weight": weights}, cv=2)
-        assert (scores["test_score"] > 0.7).all()
+        scores = cross_validate(
+            pipe, X, y, params={"sample_weight": weights}, cv=2,
+            return_estimator=True, return_indices=True,
+        )
+    # score() got the test rows' weights: each fold's score is the weighted accuracy, which
+    # differs from the plain one (3 epochs leave some rows misclassified in both folds).
+    folds = zip(scores["estimator"], scores["indices"]["test"], scores["test_score"], strict=True)
+    for fitted, test, score in folds:
+        predicted = fitted.predict(X[test])
+        weighted = accuracy_score(y[test], predicted, sample_weight=weights[test])
+        assert score == pytest.approx(weighted)
+        assert score != pytest.approx(accuracy_score(y[test], predicted))
+        assert score > 0.7  # three balanced blobs: the majority class scores 1/3
 
 
 # ----------------------------------------------------------------------------------
@@ -603,21 +620,35 @@ def test_invalid_parameters(blobs, params, match):
 
 
 def test_pipeline_with_column_transformer_on_adult():
-    frame = pd.read_csv(DATA / "adult.csv", nrows=400)
+    frame = pd.read_csv(DATA / "adult_sample.csv")
     y = frame.pop("income")
     categorical = frame.select_dtypes(exclude="number").columns
     numeric = frame.select_dtypes(include="number").columns
-    pipe = make_pipeline(
-        ColumnTransformer([
-            ("num", StandardScaler(), numeric),
-            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
-        ]),
-        AntidoteClassifier(hidden_layer_sizes=(32,), max_epochs=10, random_state=0),
-    )
-    pipe.fit(frame[:300], y[:300])
+
+    def encoded(classifier):
+        return make_pipeline(
+            ColumnTransformer([
+                ("num", StandardScaler(), numeric),
+                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+            ]),
+            classifier,
+        )
+
+    pipe = encoded(AntidoteClassifier(
+        hidden_layer_sizes=(32,), max_epochs=10, warmup_epochs=3, lr=0.01, random_state=0
+    ))
+    X_train, X_test, y_train, y_test = frame[:600], frame[600:], y[:600], y[600:]
+    pipe.fit(X_train, y_train)
     assert set(pipe.classes_) == set(y)
-    assert pipe.score(frame[300:], y[300:]) > 0.7
-    assert pipe.predict_proba(frame[300:]).shape == (100, 2)
+    assert pipe.predict_proba(X_test).shape == (400, 2)
+    # About 71 % of the test rows are "<=50K": the network must use the features, and
+    # come close to a logistic regression on the same encoding (0.84; the net scores
+    # 0.81-0.83 over seeds).
+    majority = DummyClassifier(strategy="most_frequent").fit(X_train, y_train)
+    logistic = encoded(LogisticRegression(max_iter=1000)).fit(X_train, y_train)
+    score = pipe.score(X_test, y_test)
+    assert score > majority.score(X_test, y_test) + 0.08
+    assert score > logistic.score(X_test, y_test) - 0.05
 
 
 def test_grid_search_over_radius(blobs):
@@ -657,15 +688,3 @@ def test_beats_cross_entropy_under_symmetric_noise(digits):
     assert acc_antidote > 0.9
     assert acc_antidote > acc_ce + 0.1
 
-
-def test_docstring_example_runs():
-    # The estimator's doctest, run as a test (it trains on digits).
-    import doctest
-
-    from skantidote import classifier
-
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for test in finder.find(classifier.AntidoteClassifier, "AntidoteClassifier"):
-        runner.run(test, out=io.StringIO().write)
-    assert runner.failures == 0
