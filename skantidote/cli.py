@@ -24,12 +24,15 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+# Light: file checks only; pandas is imported where a table is read or written.
+from skantidote import tables
+from skantidote.tables import _listing
 
 __all__ = ["main"]
 
@@ -37,10 +40,6 @@ PROG = "skantidote"
 DEMO_PLOT = "skantidote-demo.png"
 #: Noise rate injected by the demo (symmetric noise).
 DEMO_NOISE = 0.4
-#: Extensions of readable tables (after an optional compression extension).
-_TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
-_COMPRESSIONS = (".gz", ".bz2", ".xz", ".zip", ".zst")
-_PLOT_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
 class CLIError(Exception):
@@ -250,96 +249,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
 
 
-def _listing(values: Sequence[Any], limit: int = 8) -> str:
-    shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values[:limit])
-    more = len(values) - limit
-    return shown + (f", ... ({more} more)" if more > 0 else "")
-
-
-def _table_format(path: Path) -> tuple[str, str | None]:
-    """The format ("csv", "tsv", "parquet") and the compression extension of ``path``."""
-    suffixes = [s.lower() for s in path.suffixes]
-    compression = None
-    if suffixes and suffixes[-1] in _COMPRESSIONS:
-        compression = suffixes.pop()
-    fmt = _TABLE_FORMATS.get(suffixes[-1]) if suffixes else None
-    if fmt is None or (fmt == "parquet" and compression):
-        raise CLIError(
-            f"unsupported file type of {str(path)!r}: use .csv or .tsv (optionally "
-            f"compressed: {', '.join(_COMPRESSIONS)}) or .parquet/.pq"
-        )
-    return fmt, compression
-
-
-def _need_pyarrow(path: Path, verb: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("pyarrow") is None:
-        raise CLIError(f"{verb} Parquet file {str(path)!r} needs pyarrow: pip install pyarrow")
-
-
-def _need_matplotlib(purpose: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("matplotlib") is None:
-        raise CLIError(f"{purpose} needs matplotlib: pip install matplotlib")
-
-
-def _check_input(path: Path) -> str:
-    """The format of the input ``path``; ``CLIError`` if it cannot be read."""
-    if not path.exists():
-        raise CLIError(f"input file not found: {str(path)!r}")
-    if not path.is_file():
-        raise CLIError(f"input {str(path)!r} is not a file")
-    if not os.access(path, os.R_OK):
-        raise CLIError(f"no permission to read {str(path)!r}")
-    fmt, _ = _table_format(path)
-    if fmt == "parquet":
-        _need_pyarrow(path, "reading")
-    return fmt
-
-
-def read_table(path: Path):
-    """Read a CSV/TSV/Parquet file into a DataFrame; ``CLIError`` for any problem.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The file; its extension selects the format.
-
-    Returns
-    -------
-    frame : pandas.DataFrame
-        The table.
-    """
-    import pandas as pd
-
-    fmt = _check_input(path)
-    try:
-        if fmt == "parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, sep="," if fmt == "csv" else "\t", low_memory=False)
-    except pd.errors.EmptyDataError:
-        raise CLIError(f"input file {str(path)!r} is empty") from None
-    except PermissionError:
-        raise CLIError(f"no permission to read {str(path)!r}") from None
-    except Exception as exc:  # parser errors, decoding errors, corrupt Parquet, ...
-        reason = _one_line(exc)[:200] or type(exc).__name__
-        raise CLIError(f"cannot read {str(path)!r} as {fmt.upper()}: {reason}") from None
-    if frame.columns.duplicated().any():
-        duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
-        raise CLIError(f"{str(path)!r} has duplicated column names: {_listing(duplicated)}")
-    return frame
-
-
 def _check_output(path: Path | None, *, force: bool, inputs: Sequence[Path],
                   allowed: Sequence[str] | None, what: str) -> None:
     """Fail early if ``path`` cannot (or must not) be written."""
     if path is None:
         return
     if allowed is None:
-        _table_format(path)
+        tables.table_format(path)
     elif path.suffix.lower() not in allowed:
         raise CLIError(
             f"unsupported {what} file type {str(path)!r}: use one of {', '.join(allowed)}"
@@ -356,57 +272,6 @@ def _check_output(path: Path | None, *, force: bool, inputs: Sequence[Path],
         raise CLIError(f"{what} {str(path)!r} exists; pass --force to overwrite it")
 
 
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Write a file atomically: ``write`` fills a temporary file, then it replaces ``path``.
-
-    The temporary file is in the same directory (so that ``os.replace`` is atomic) and its
-    name ends like ``path``'s, so that writers that infer the format or compression from
-    the name do the right thing. Readers of ``path`` see the old file or the complete new
-    one, never a partial one; on failure ``path`` is untouched.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        Destination.
-    write : callable
-        Called with the temporary file name; writes the content there.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=f"-{path.name}", dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _write_table(frame, path: Path, *, index: bool = False) -> None:
-    fmt, _ = _table_format(path)
-    if fmt == "parquet":
-        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=index))
-    else:
-        sep = "," if fmt == "csv" else "\t"
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, sep=sep, index=index))
-
-
-def _save_figure(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fmt = path.suffix.lower().lstrip(".")
-    try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=120))
-    finally:
-        plt.close(fig)
-
-
 def _use_agg() -> None:
     """Draw off-screen: the CLI only saves figures."""
     import matplotlib
@@ -414,44 +279,13 @@ def _use_agg() -> None:
     matplotlib.use("Agg")
 
 
-def _progress_callback(label: str, quiet: bool, forgetting: bool = True) -> list:
+def _progress(label: str, quiet: bool, forgetting: bool) -> list:
     """Callbacks list with a per-epoch progress display on stderr (empty when quiet)."""
     if quiet:
         return []
-    from skorch.callbacks import Callback
+    from skantidote.callbacks.progress import EpochProgress
 
-    class Progress(Callback):
-        """Per-epoch progress on stderr: redrawn in place on a terminal, else every 10 %."""
-
-        def __init__(self, label: str, forgetting: bool, width: int = 24) -> None:
-            self.label = label
-            self.forgetting = forgetting
-            self.width = width
-
-        def on_train_begin(self, net, **kwargs) -> None:
-            self.start_ = time.monotonic()
-
-        def on_epoch_end(self, net, **kwargs) -> None:
-            row = net.history[-1]
-            total = max(int(net.max_epochs), 1)
-            done = min(len(net.history) - getattr(net, "_fit_start", 0), total)
-            filled = round(self.width * done / total)
-            bar = "#" * filled + "." * (self.width - filled)
-            forgotten = row.get("forgotten", 0.0) or 0.0
-            phase = ""
-            if self.forgetting:
-                phase = "warm-up" if row.get("warmup") else f"forgetting {forgotten:5.1%}"
-            elapsed = time.monotonic() - getattr(self, "start_", time.monotonic())
-            text = (f"{self.label:<13} [{bar}] epoch {done:>3}/{total}  "
-                    f"loss {row.get('train_loss', math.nan):.3f}  {phase:<17} {elapsed:5.1f}s")
-            stream = sys.stderr
-            if stream.isatty():
-                stream.write("\r" + text + ("\n" if done >= total else ""))
-            elif done in (1, total) or done % max(1, math.ceil(total / 10)) == 0:
-                stream.write(text + "\n")
-            stream.flush()
-
-    return [("progress", Progress(label, forgetting))]
+    return [("progress", EpochProgress(label, forgetting=forgetting))]
 
 
 def _check_not_interrupted(classifier, epochs: int) -> None:
@@ -493,7 +327,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """
     plot_path = None
     if not args.no_plot:
-        _need_matplotlib("the demo's plot (or pass --no-plot)")
+        tables.require_matplotlib("the demo's plot (or pass --no-plot)")
         if args.out_dir.exists() and not args.out_dir.is_dir():
             raise CLIError(f"--out-dir {str(args.out_dir)!r} is not a directory")
         # The demo's own figure: rewriting it is what running the demo again means.
@@ -525,7 +359,7 @@ def run_demo(args: argparse.Namespace) -> int:
         return AntidoteClassifier(
             forget_rate=forget_rate, max_epochs=args.epochs,
             warmup_epochs=_warmup(args.epochs), random_state=args.seed,
-            callbacks=_progress_callback(label, args.quiet, forgetting=forget_rate > 0),
+            callbacks=_progress(label, args.quiet, forgetting=forget_rate > 0),
         )
 
     ce = make_pipeline(StandardScaler(), classifier(0.0, "cross-entropy"))
@@ -567,7 +401,7 @@ def run_demo(args: argparse.Namespace) -> int:
             f"{_percent(ce_accuracy)} (cross-entropy) vs {_percent(antidote_accuracy)} "
             f"(ANTIDOTE); precision {_percent(precision)}, recall {_percent(recall)}",
         )
-        _save_figure(fig, plot_path)
+        tables.save_figure(fig, plot_path)
         _say(f"wrote plot: {plot_path}")
     _say(f"done in {time.monotonic() - start:.0f}s")
     return 0
@@ -576,132 +410,6 @@ def run_demo(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------
 # clean
 # ---------------------------------------------------------------------------
-
-
-def _rows(mask, index, limit: int = 5) -> str:
-    rows = index[mask].tolist()
-    return f"row{'s' if len(rows) > 1 else ''} {_listing(rows, limit)}"
-
-
-def _prepare(frame, target: str, source: Path):
-    """Validate the table; return features, target, numeric and categorical columns."""
-    import numpy as np
-    import pandas as pd
-    from sklearn.utils.multiclass import type_of_target
-
-    if len(frame) == 0:
-        raise CLIError(f"{str(source)!r} has no data rows")
-    if target not in frame.columns:
-        raise CLIError(
-            f"target column {target!r} not found in {str(source)!r}; its columns are "
-            f"{_listing([str(c) for c in frame.columns], 12)}"
-        )
-    y = frame[target]
-    missing = y.isna().to_numpy()
-    if missing.any():
-        raise CLIError(
-            f"target column {target!r} has {int(missing.sum())} missing value(s) "
-            f"({_rows(missing, frame.index)}); fill or drop those rows first"
-        )
-    if pd.api.types.is_bool_dtype(y):
-        y_values = y.to_numpy(dtype=bool)
-    elif pd.api.types.is_numeric_dtype(y):
-        y_values = y.to_numpy()
-        if not np.isfinite(y_values.astype(float)).all():
-            bad = ~np.isfinite(y_values.astype(float))
-            raise CLIError(
-                f"target column {target!r} has infinite values ({_rows(bad, frame.index)})"
-            )
-        kind = type_of_target(y_values)
-        if kind == "continuous":
-            raise CLIError(
-                f"target column {target!r} holds continuous numbers (e.g. "
-                f"{_listing(pd.unique(y_values)[:3].tolist())}), not class labels: "
-                "skantidote clean is for classification"
-            )
-    else:
-        y_values = y.astype(str).to_numpy(dtype=object)
-    classes, counts = np.unique(y_values, return_counts=True)
-    if len(classes) < 2:
-        raise CLIError(
-            f"target column {target!r} has a single class ({_listing(classes.tolist())}): "
-            "at least 2 classes are needed"
-        )
-    single = classes[counts == 1].tolist()
-    if single:
-        rows = frame.index[np.isin(y_values, single)].tolist()
-        raise CLIError(
-            f"class{'es' if len(single) > 1 else ''} {_listing(single)} of target column "
-            f"{target!r} {'have' if len(single) > 1 else 'has'} a single row "
-            f"(row{'s' if len(rows) > 1 else ''} {_listing(rows)}): every class needs at "
-            "least 2 rows; drop or merge it"
-        )
-
-    features = frame.drop(columns=[target])
-    empty = [c for c in features.columns if features[c].isna().all()]
-    if empty:
-        print(f"{PROG} clean: note: ignoring column(s) without any value: {_listing(empty)}",
-              file=sys.stderr)
-        features = features.drop(columns=empty)
-    if features.shape[1] == 0:
-        raise CLIError(
-            f"{str(source)!r} has no usable feature column besides the target {target!r}"
-        )
-    numeric, categorical = [], []
-    for column in features.columns:
-        values = features[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            # Dates as seconds since 1970 (standardised like any number).
-            values = (values - pd.Timestamp(0, tz=getattr(values.dt, "tz", None))).dt
-            values = values.total_seconds()
-        elif pd.api.types.is_timedelta64_dtype(values):
-            values = values.dt.total_seconds()
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            as_float = values.to_numpy(dtype=float, na_value=np.nan)
-            infinite = np.isinf(as_float)
-            if infinite.any():
-                raise CLIError(
-                    f"numeric column {column!r} has {int(infinite.sum())} infinite value(s) "
-                    f"({_rows(infinite, frame.index)}); replace them (missing values are "
-                    "fine: they are imputed)"
-                )
-            features[column] = as_float
-            numeric.append(column)
-        else:
-            # Categories as text (mixed types sort), missing values as NaN for the imputer.
-            missing = values.isna().to_numpy()
-            text = values.astype(str).to_numpy(dtype=object)
-            text[missing] = np.nan
-            features[column] = text
-            categorical.append(column)
-    features.columns = [str(c) for c in features.columns]
-    numeric = [str(c) for c in numeric]
-    categorical = [str(c) for c in categorical]
-    return features, y_values, numeric, categorical
-
-
-def _preprocessor(numeric: list[str], categorical: list[str]):
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    transformers = []
-    if numeric:
-        transformers.append((
-            "numeric",
-            Pipeline([("impute", SimpleImputer(strategy="median")),
-                      ("scale", StandardScaler())]),
-            numeric,
-        ))
-    if categorical:
-        transformers.append((
-            "categorical",
-            Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
-                      ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]),
-            categorical,
-        ))
-    return ColumnTransformer(transformers, sparse_threshold=0.0)
 
 
 def run_clean(args: argparse.Namespace) -> int:
@@ -719,22 +427,29 @@ def run_clean(args: argparse.Namespace) -> int:
         0 on success.
     """
     source: Path = args.data
-    _check_input(source)
+    tables.check_readable(source)
     outputs = [p for p in (args.out, args.report, args.plot) if p is not None]
     resolved = [p.resolve() for p in outputs]
     if len(set(resolved)) < len(resolved):
         raise CLIError("--out, --report and --plot must name different files")
     for path, allowed, what in ((args.out, None, "output"), (args.report, None, "report"),
-                                (args.plot, _PLOT_FORMATS, "plot")):
+                                (args.plot, tables.FIGURE_FORMATS, "plot")):
         _check_output(path, force=args.force, inputs=[source], allowed=allowed, what=what)
     for path in (args.out, args.report):
-        if path is not None and _table_format(path)[0] == "parquet":
-            _need_pyarrow(path, "writing")
+        if path is not None and tables.table_format(path)[0] == "parquet":
+            tables.require_pyarrow(path, write=True)
     if args.plot is not None:
-        _need_matplotlib("--plot")
+        tables.require_matplotlib("--plot")
 
-    frame = read_table(source)
-    features, y, numeric, categorical = _prepare(frame, args.target, source)
+    frame = tables.read_table(source)
+    from skantidote.table_features import make_preprocessor, prepare_table, restore_dtype
+
+    prepared = prepare_table(frame, args.target, source=str(source))
+    if prepared.empty_columns:
+        print(f"{PROG} clean: note: ignoring column(s) without any value: "
+              f"{_listing(prepared.empty_columns)}", file=sys.stderr)
+    features, y = prepared.X, prepared.y
+    numeric, categorical = prepared.numeric, prepared.categorical
 
     start = time.monotonic()
     import numpy as np
@@ -749,11 +464,11 @@ def run_clean(args: argparse.Namespace) -> int:
     rate = args.forget_rate
     model_rate = scoring_forget_rate(rate)
     model = Pipeline([
-        ("preprocess", _preprocessor(numeric, categorical)),
+        ("preprocess", make_preprocessor(numeric, categorical)),
         ("antidote", AntidoteClassifier(
             forget_rate=model_rate, max_epochs=args.epochs, warmup_epochs=_warmup(args.epochs),
             random_state=args.seed,
-            callbacks=_progress_callback("ANTIDOTE", args.quiet, forgetting=model_rate > 0),
+            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=model_rate > 0),
         )),
     ])
     cleaner = NoisyLabelFilter(
@@ -794,14 +509,14 @@ def run_clean(args: argparse.Namespace) -> int:
     if args.out is not None:
         cleaned = frame.iloc[kept].copy()
         if args.action == "relabel":
-            cleaned[args.target] = _restore_dtype(np.asarray(y_clean), frame[args.target])
-        _write_table(cleaned, args.out, index=keep_index)
+            cleaned[args.target] = restore_dtype(np.asarray(y_clean), frame[args.target])
+        tables.write_table(cleaned, args.out, index=keep_index)
         _say(f"wrote cleaned table: {args.out} ({len(cleaned)} rows)")
     if args.report is not None:
         report = issues.copy()
         report.insert(0, "row", frame.index.to_numpy())
         report = report.sort_values("label_quality", kind="stable")
-        _write_table(report, args.report)
+        tables.write_table(report, args.report)
         _say(f"wrote label-issues report: {args.report} ({len(report)} rows, worst first)")
     if args.plot is not None:
         _use_agg()
@@ -812,23 +527,11 @@ def run_clean(args: argparse.Namespace) -> int:
             title=f"{source.name}: {int(flagged.sum())} of {n} rows flagged "
             f"(estimated noise rate {_percent(cleaner.noise_rate_)})",
         )
-        _save_figure(fig, args.plot)
+        tables.save_figure(fig, args.plot)
         _say(f"wrote plot: {args.plot}")
     if not outputs:
         _say("nothing written: pass --out, --report and/or --plot to save the results")
     return 0
-
-
-def _restore_dtype(values, original):
-    """Relabelled targets in the dtype of the original column where possible."""
-    import pandas as pd
-
-    if pd.api.types.is_numeric_dtype(original) or pd.api.types.is_bool_dtype(original):
-        try:
-            return values.astype(original.dtype)
-        except (TypeError, ValueError):
-            return values
-    return values
 
 
 # ---------------------------------------------------------------------------
@@ -865,7 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show_warning
         try:
             return args.handler(args)
-        except CLIError as exc:
+        except (CLIError, tables.TableError) as exc:
             print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

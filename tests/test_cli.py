@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 
-from skantidote import cli
+from skantidote import cli, tables
 from skantidote.noise import symmetric_noise
 
 REPORT_COLUMNS = [
@@ -121,12 +121,23 @@ def test_unexpected_failure_exits_1_with_one_line(monkeypatch, capsys, data_csv)
     def broken(path):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(cli, "read_table", broken)
+    monkeypatch.setattr(tables, "read_table", broken)
     status = cli.main(["clean", str(data_csv), "--target", "label"])
     assert status == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "unexpected failure: RuntimeError: disk on fire" in err[0]
+
+
+def test_importing_the_command_line_is_cheap():
+    # --help and the early error paths must not wait for pandas, scikit-learn or torch.
+    code = ("import sys, skantidote.cli; "
+            "print(sorted(m for m in ('pandas', 'sklearn', 'torch', 'skorch') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------
@@ -336,6 +347,20 @@ def test_existing_outputs_need_force_and_relabel(tmp_path, data_csv):
     )
 
 
+def test_columns_without_values_are_noted_and_ignored(tmp_path, monkeypatch, capsys):
+    frame, _ = noisy_frame(120)
+    frame.insert(1, "blank", np.nan)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["clean", "d.csv", "--target", "label", "--epochs", "2", "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.err == (
+        "skantidote clean: note: ignoring column(s) without any value: 'blank'\n"
+    )
+    assert "5 numeric, 1 categorical" in captured.out
+
+
 @pytest.mark.skipif(not HAS_PYARROW, reason="reading Parquet needs pyarrow")
 def test_parquet_in_and_out(tmp_path):
     frame, _ = noisy_frame()
@@ -350,24 +375,6 @@ def test_parquet_in_and_out(tmp_path):
     issues = pd.read_csv(tmp_path / "issues.csv")
     assert list(cleaned.columns) == list(frame.columns)
     assert len(cleaned) == len(frame) - issues["is_label_issue"].sum()
-
-
-def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
-    target = tmp_path / "out.csv"
-    target.write_text("old\n")
-
-    def failing(name: str) -> None:
-        Path(name).write_text("partial")
-        raise OSError("disk full")
-
-    with pytest.raises(OSError, match="disk full"):
-        cli.atomic_write(target, failing)
-    assert target.read_text() == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
-
-    cli.atomic_write(target, lambda name: Path(name).write_text("new\n"))
-    assert target.read_text() == "new\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""skantidote.table_features: from a raw table and its label column to features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skantidote.table_features import (
+    PreparedTable,
+    make_preprocessor,
+    prepare_table,
+    restore_dtype,
+)
+from skantidote.tables import TableError
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "size": [1.0, 2.5, np.nan, 4.0, 5.5, 6.0],
+        "count": pd.array([1, 2, None, 4, 5, 6], dtype="Int64"),
+        "flag": [True, False, True, False, True, False],
+        "colour": ["red", "blue", None, "red", "blue", "red"],
+        "mixed": [1, "a", 2.5, "a", 1, None],
+        "when": pd.to_datetime(["1970-01-02", "2000-01-01", None, "2020-06-01",
+                                "1999-12-31", "2010-01-01"]),
+        "took": pd.to_timedelta([1, 2, 3, 4, 5, 6], unit="min"),
+        "nothing": [np.nan] * 6,
+        "label": ["cat", "dog", "cat", "dog", "cat", "dog"],
+    })
+
+
+def test_columns_are_split_into_numeric_and_categorical(frame):
+    prepared = prepare_table(frame, "label")
+    assert isinstance(prepared, PreparedTable)
+    assert prepared.numeric == ["size", "count", "when", "took"]
+    assert prepared.categorical == ["flag", "colour", "mixed"]
+    assert prepared.empty_columns == ["nothing"]
+    assert list(prepared.X.columns) == ["size", "count", "flag", "colour", "mixed", "when",
+                                        "took"]
+    np.testing.assert_array_equal(prepared.y, frame["label"].to_numpy())
+
+
+def test_numeric_columns_become_floats_with_nan(frame):
+    X = prepare_table(frame, "label").X
+    for column in ("size", "count", "when", "took"):
+        assert X[column].dtype == float
+    assert np.isnan(X.loc[2, "count"]) and np.isnan(X.loc[2, "when"])
+    assert X.loc[0, "when"] == 86400.0  # dates as seconds since 1970
+    assert X.loc[1, "took"] == 120.0  # durations as seconds
+
+
+def test_categorical_columns_become_text_with_nan(frame):
+    X = prepare_table(frame, "label").X
+    assert X["flag"].tolist() == ["True", "False"] * 3
+    assert X.loc[1, "mixed"] == "a" and X.loc[0, "mixed"] == "1"
+    assert pd.isna(X.loc[2, "colour"])
+    assert pd.isna(X.loc[5, "mixed"])
+
+
+def test_the_table_is_not_modified(frame):
+    before = frame.copy()
+    prepare_table(frame, "label")
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_column_names_become_strings():
+    frame = pd.DataFrame({0: [1.0, 2.0, 3.0, 4.0], 1: ["a", "b", "a", "b"],
+                          "y": [0, 1, 0, 1]})
+    prepared = prepare_table(frame, "y")
+    assert prepared.numeric == ["0"] and prepared.categorical == ["1"]
+    assert list(prepared.X.columns) == ["0", "1"]
+
+
+@pytest.mark.parametrize("labels, dtype", [
+    ([True, False, True, False], bool),
+    ([3, 7, 3, 7], np.int64),
+    ([1.0, 2.0, 1.0, 2.0], np.float64),
+])
+def test_boolean_and_numeric_labels_keep_their_type(labels, dtype):
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": labels})
+    y = prepare_table(frame, "y").y
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_other_labels_are_compared_as_text():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0],
+                          "y": pd.Categorical(["b", "a", "b", "a"])})
+    y = prepare_table(frame, "y").y
+    assert y.dtype == object and y.tolist() == ["b", "a", "b", "a"]
+
+
+# (table, target, source, fragments of the message)
+_X = [0.0, 1.0, 2.0, 3.0, 4.0]
+BAD_TABLES = [
+    ("no-rows", pd.DataFrame({"x": [], "y": []}), "y", "d.csv",
+     ["'d.csv' has no data rows"]),
+    ("missing-target", pd.DataFrame({"x": _X, "y": list("ababa")}), "z", None,
+     ["target column 'z' not found in the table", "its columns are 'x', 'y'"]),
+    ("nan-target", pd.DataFrame({"x": _X, "y": ["a", None, "b", "a", "b"]}), "y", None,
+     ["1 missing value(s) (row 1)", "fill or drop"]),
+    ("inf-target", pd.DataFrame({"x": _X, "y": [1.0, np.inf, 2.0, 1.0, 2.0]}), "y", None,
+     ["infinite values (row 1)"]),
+    ("continuous-target", pd.DataFrame({"x": _X, "y": [0.1, 0.25, 0.3, 0.45, 0.5]}), "y",
+     None, ["holds continuous numbers (e.g. 0.1, 0.25, 0.3)", "not class labels"]),
+    ("single-class", pd.DataFrame({"x": _X, "y": ["a"] * 5}), "y", None,
+     ["single class ('a')", "at least 2 classes"]),
+    ("single-row-class", pd.DataFrame({"x": _X, "y": list("aabbz")}), "y", None,
+     ["class 'z' of target column 'y' has a single row (row 4)", "at least 2 rows"]),
+    ("inf-feature", pd.DataFrame({"x": [0.0, np.inf, 1.0, -np.inf, 2.0], "y": list("aabba")}),
+     "y", None, ["numeric column 'x' has 2 infinite value(s) (rows 1, 3)", "replace them"]),
+    ("no-feature", pd.DataFrame({"x": [np.nan] * 5, "y": list("aabba")}), "y", "d.csv",
+     ["'d.csv' has no usable feature column besides the target 'y'"]),
+]
+
+
+@pytest.mark.parametrize("table, target, source, fragments", [c[1:] for c in BAD_TABLES],
+                         ids=[c[0] for c in BAD_TABLES])
+def test_bad_tables_name_the_problem(table, target, source, fragments):
+    with pytest.raises(TableError) as exc:
+        prepare_table(table, target, source=source)
+    message = str(exc.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_preprocessor_scales_numbers_and_encodes_categories(frame):
+    prepared = prepare_table(frame, "label")
+    preprocessor = make_preprocessor(prepared.numeric, prepared.categorical)
+    Z = preprocessor.fit_transform(prepared.X)
+    assert isinstance(Z, np.ndarray) and np.isfinite(Z).all()
+    n_categories = 2 + 2 + 3  # flag, colour (missing imputed), mixed (missing imputed)
+    assert Z.shape == (len(frame), len(prepared.numeric) + n_categories)
+    np.testing.assert_allclose(Z[:, :4].mean(axis=0), 0.0, atol=1e-12)
+    one_hot = Z[:, 4:]
+    assert set(np.unique(one_hot)) == {0.0, 1.0}
+    np.testing.assert_array_equal(one_hot.sum(axis=1), 3.0)  # one category per column
+
+
+@pytest.mark.parametrize("numeric, categorical", [(["size"], []), ([], ["colour"])])
+def test_preprocessor_with_one_kind_of_column(frame, numeric, categorical):
+    X = prepare_table(frame, "label").X
+    Z = make_preprocessor(numeric, categorical).fit_transform(X)
+    assert Z.shape[0] == len(frame) and np.isfinite(Z).all()
+
+
+def test_unseen_category_encodes_as_zeros():
+    X = pd.DataFrame({"colour": ["red", "blue", "red"]})
+    preprocessor = make_preprocessor([], ["colour"]).fit(X)
+    np.testing.assert_array_equal(
+        preprocessor.transform(pd.DataFrame({"colour": ["green"]})), [[0.0, 0.0]]
+    )
+
+
+@pytest.mark.parametrize("values, original, expected_dtype", [
+    (np.array([1, 0, 1]), pd.Series([0, 1, 1], dtype="int32"), np.int32),
+    (np.array([1.0, 0.0]), pd.Series([0, 1], dtype=np.int64), np.int64),
+    (np.array([True, False]), pd.Series([False, True]), bool),
+    (np.array([2.0, 3.0]), pd.Series([0.5, 1.5]), np.float64),
+])
+def test_restore_dtype_of_numeric_and_boolean_columns(values, original, expected_dtype):
+    restored = restore_dtype(values, original)
+    assert restored.dtype == expected_dtype
+    np.testing.assert_array_equal(restored, values)
+
+
+def test_restore_dtype_leaves_text_and_impossible_casts_alone():
+    text = np.array(["cat", "dog"], dtype=object)
+    assert restore_dtype(text, pd.Series(["dog", "cat"])) is text
+    categorical = pd.Series(pd.Categorical(["a", "b"]))
+    assert restore_dtype(text, categorical) is text
+    # Strings that are not numbers cannot go back to an integer column: kept as they are.
+    assert restore_dtype(text, pd.Series([1, 2])) is text
