@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numbers
-from collections import deque
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from imblearn.under_sampling.base import BaseCleaningSampler
 from imblearn.utils import check_sampling_strategy, check_target_type
 from scipy import sparse
@@ -19,8 +17,8 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
-from skorch.callbacks import Callback
 
+from skantidote.callbacks.late_epoch_scores import LateEpochScores
 from skantidote.classifier import AntidoteClassifier
 from skantidote.loss import AntidoteLoss
 
@@ -55,64 +53,6 @@ def scoring_forget_rate(forget_rate: float | str) -> float:
     if isinstance(forget_rate, str) or forget_rate <= 0:
         return DEFAULT_SCORING_FORGET_RATE
     return float(forget_rate)
-
-
-class _LateEpochScores(Callback):
-    """Score every training row at the end of each of the last ``n_epochs`` epochs of a fit.
-
-    The scores are the model's probabilities and the ANTIDOTE weights of all rows of ``X``
-    (the whole training set, not a minibatch). Averaging them over the late epochs smooths
-    out the epoch-to-epoch jitter of a network still being trained, which makes the ranking
-    of suspicious rows more reliable than a single snapshot. Earlier epochs are not scored:
-    a scoring pass costs about a third of a training epoch, and its result would be
-    discarded.
-    """
-
-    def __init__(self, X: np.ndarray, y: np.ndarray, n_epochs: int) -> None:
-        self.X = X
-        self.y = y
-        self.n_epochs = n_epochs
-
-    def initialize(self):
-        self.probabilities_ = deque(maxlen=self.n_epochs)
-        self.weights_ = deque(maxlen=self.n_epochs)
-        return self
-
-    def on_train_begin(self, net, **kwargs) -> None:
-        # Epochs of earlier fits (warm start) stay in the history; count this fit's only.
-        self._first_epoch = len(net.history)
-
-    def on_epoch_end(self, net, **kwargs) -> None:
-        epochs_done = len(net.history) - self._first_epoch
-        if net.max_epochs - epochs_done < self.n_epochs:
-            self._score(net)
-
-    def on_train_end(self, net, **kwargs) -> None:
-        if len(net.history) - self._first_epoch < net.max_epochs or not self.probabilities_:
-            # Early stopping ended the fit before its last epochs and restored the best
-            # epoch's parameters: score the model that the fit returns, once.
-            self.probabilities_.clear()
-            self.weights_.clear()
-            self._score(net)
-
-    def _score(self, net) -> None:
-        logits = net.forward(self.X, training=False, device=None)
-        target = torch.as_tensor(self.y, device=logits.device)
-        with torch.no_grad():
-            logits = logits.float()
-            losses = F.cross_entropy(logits, target, reduction="none")
-            # The weights of the full training set at the model's radius, also during
-            # warm-up: what the model would forget now.
-            weights = net.criterion_.weights(losses)
-            probabilities = torch.softmax(logits, dim=1)
-        self.probabilities_.append(probabilities.cpu().numpy().astype(np.float64))
-        self.weights_.append(weights.cpu().numpy().astype(np.float64))
-
-    def __getstate__(self):
-        # Do not pickle the training data with a fitted estimator.
-        state = self.__dict__.copy()
-        state["X"] = state["y"] = None
-        return state
 
 
 class NoisyLabelFilter(BaseCleaningSampler):
@@ -372,7 +312,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
                 "Use cv=k to score with any classifier's out-of-fold probabilities."
             )
         features = check_array(X_final, dtype=np.float32)
-        scores = _LateEpochScores(features, y_encoded, self.averaging_epochs)
+        scores = LateEpochScores(features, y_encoded, self.averaging_epochs)
         callbacks = list(final.callbacks or []) + [("label_scores", scores)]
         final.set_params(callbacks=callbacks)
         final.fit(X_final, y, **params)
@@ -382,8 +322,8 @@ class NoisyLabelFilter(BaseCleaningSampler):
         else:
             self.estimator_ = final
         self.estimators_ = None
-        probabilities = np.mean(scores.probabilities_, axis=0)
-        weights = np.mean(scores.weights_, axis=0)
+        probabilities = scores.probabilities_
+        weights = scores.weights_
         # The model's classes are those of y (all present), in the same sorted order.
         return probabilities, weights
 
@@ -404,8 +344,8 @@ class NoisyLabelFilter(BaseCleaningSampler):
             self.estimators_.append(estimator)
         self.estimator_ = None
         losses = -np.log(np.clip(probabilities[np.arange(len(y)), y_encoded], 1e-12, 1.0))
-        weights = AntidoteLoss(forget_rate=scoring_forget_rate(self.forget_rate)).weights(torch.as_tensor(losses))
-        return probabilities, weights.numpy()
+        criterion = AntidoteLoss(forget_rate=scoring_forget_rate(self.forget_rate))
+        return probabilities, criterion.weights(torch.as_tensor(losses)).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

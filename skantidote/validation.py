@@ -36,7 +36,7 @@ def naming_non_numeric_columns(X) -> Iterator[None]:
     ...     with naming_non_numeric_columns(frame):
     ...         np.asarray(frame, dtype=float)
     ... except ValueError as error:
-    ...     print(str(error)[:58])
+    ...     print(str(error)[:57])
     X must be numeric, but it has values that are not numbers
     """
     try:

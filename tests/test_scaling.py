@@ -5,6 +5,7 @@ See docs/scaling.md. Both tests skip cleanly when the optional package is missin
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV
 from tiny_estimators import tiny
@@ -47,23 +48,13 @@ def test_grid_search_on_a_dask_cluster(blobs):
 
 def test_accelerate_single_process_cpu(blobs):
     accelerate = pytest.importorskip("accelerate")
-    from skorch.hf import AccelerateMixin
 
-    from skantidote.classifier import AntidoteNet
-
-    class AcceleratedAntidoteNet(AccelerateMixin, AntidoteNet):
-        pass
-
-    class AcceleratedAntidoteClassifier(AntidoteClassifier):
-        net_class = AcceleratedAntidoteNet
-
-        def _net_kwargs(self):
-            return {"accelerator": accelerate.Accelerator(cpu=True)}
+    from skantidote.net import AcceleratedAntidoteNet
 
     X, y = blobs
-    clf = AcceleratedAntidoteClassifier(
+    clf = AntidoteClassifier(
         hidden_layer_sizes=(8,), max_epochs=3, warmup_epochs=1, batch_size=32, lr=1e-2,
-        random_state=0,
+        random_state=0, accelerator=accelerate.Accelerator(cpu=True),
     ).fit(X, y)
     assert isinstance(clf.net_, AcceleratedAntidoteNet)
     assert clf.net_.device is None  # device placement is Accelerate's
@@ -73,3 +64,34 @@ def test_accelerate_single_process_cpu(blobs):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     assert clf.score(X, y) > 0.8
     assert np.isfinite(clf.sample_weights_).all()
+    # A clone (as in a grid search) trains through Accelerate too.
+    assert isinstance(clone(clf).fit(X, y).net_, AcceleratedAntidoteNet)
+
+
+def test_accelerator_needs_a_net_class_with_the_accelerate_mixin(blobs):
+    accelerate = pytest.importorskip("accelerate")
+    from skorch.hf import AccelerateMixin
+
+    from skantidote.net import AntidoteNet
+
+    class PlainNet(AntidoteNet):
+        pass
+
+    class PlainClassifier(AntidoteClassifier):
+        net_class = PlainNet
+
+    X, y = blobs
+    with pytest.raises(ValueError, match="PlainNet does not mix in skorch.hf.AccelerateMixin"):
+        PlainClassifier(accelerator=accelerate.Accelerator(cpu=True)).fit(X, y)
+
+    class MixedNet(AccelerateMixin, PlainNet):
+        pass
+
+    class MixedClassifier(AntidoteClassifier):
+        net_class = MixedNet
+
+    clf = MixedClassifier(
+        hidden_layer_sizes=(8,), max_epochs=1, random_state=0,
+        accelerator=accelerate.Accelerator(cpu=True),
+    ).fit(X, y)
+    assert isinstance(clf.net_, MixedNet)

@@ -1,0 +1,99 @@
+"""Stop when the validation loss no longer improves, and go back to the best epoch."""
+
+from __future__ import annotations
+
+import math
+
+from skorch.callbacks import Callback
+
+__all__ = ["EarlyStopping"]
+
+
+class EarlyStopping(Callback):
+    """Stop when the validation loss has not improved for ``patience`` epochs.
+
+    At the end of training the module gets the parameters of the best epoch back. Unlike
+    ``skorch.callbacks.EarlyStopping`` it does nothing in epochs without a validation loss,
+    so the same net can also be trained without a validation split (``partial_fit``), and
+    its threshold is absolute, as scikit-learn's MLP ``tol``: a loss that keeps shrinking
+    towards 0 would otherwise improve "relatively" forever. With noisy labels the
+    validation loss should be the criterion's reweighted objective (see
+    :class:`~skantidote.net.AntidoteNet`), not plain cross-entropy, which rises as soon as
+    the network stops fitting the wrong held-out labels.
+
+    Parameters
+    ----------
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    threshold : float, default=1e-4
+        The least decrease of the validation loss that counts as an improvement.
+
+    Attributes
+    ----------
+    best_loss_ : float
+        The lowest validation loss of this fit.
+    best_epoch_ : int or None
+        Its epoch, counted as in the net's history; ``None`` without validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skorch import NeuralNetClassifier
+    >>> from skantidote.callbacks import EarlyStopping
+    >>> from skantidote.modules import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3)).astype(np.float32)
+    >>> y = rng.integers(0, 2, size=200)  # labels that are pure noise: nothing to learn
+    >>> stopper = EarlyStopping(patience=3)
+    >>> net = NeuralNetClassifier(
+    ...     MLP, module__n_features=3, module__n_classes=2, criterion=torch.nn.CrossEntropyLoss,
+    ...     optimizer=torch.optim.Adam,
+    ...     lr=0.01, max_epochs=100, verbose=0, callbacks=[stopper],
+    ... ).fit(X, y)
+    >>> len(net.history) < 100, stopper.best_epoch_ <= len(net.history) - 3
+    (True, True)
+    """
+
+    def __init__(self, patience: int = 10, threshold: float = 1e-4) -> None:
+        self.patience = patience
+        self.threshold = threshold
+
+    def initialize(self):
+        self.reset()
+        return self
+
+    def reset(self) -> None:
+        """Forget the best epoch and the parameters kept of it."""
+        self.best_loss_ = math.inf
+        self.best_epoch_ = None
+        self._best_state = None
+        self._misses = 0
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.reset()
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        loss = net.history[-1].get("valid_loss")
+        if loss is None:
+            return
+        if loss < self.best_loss_ - self.threshold:
+            self.best_loss_ = loss
+            self.best_epoch_ = net.history[-1]["epoch"]
+            # clone() stays on the module's device: no transfer to the host.
+            self._best_state = {
+                k: v.detach().clone() for k, v in net.module_.state_dict().items()
+            }
+            self._misses = 0
+        else:
+            self._misses += 1
+        if self._misses >= self.patience:
+            # skorch's own way of ending the fit loop early.
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs) -> None:
+        if self._best_state is not None and self.best_epoch_ != net.history[-1]["epoch"]:
+            net.module_.load_state_dict(self._best_state)
+        # Do not keep (or pickle) a second copy of the parameters.
+        self._best_state = None
