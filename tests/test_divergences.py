@@ -234,6 +234,20 @@ def test_warm_start_from_a_solution_gives_the_cold_start_answer(family, early_st
             previous = warm
 
 
+@pytest.mark.parametrize("early_stop", [True, False], ids=["host", "device-style"])
+@pytest.mark.parametrize("family", FAMILIES, ids=repr)
+def test_a_state_given_as_a_number_or_tensor_starts_the_solve(family, early_stop):
+    # init may be a solution's state as a float or a 0-d tensor on either path; a
+    # non-finite one carries no information and falls back to the cold start.
+    losses = torch.rand(32, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    delta = family.radius(0.3)
+    cold = family.solve(losses, delta, early_stop=early_stop, max_iter=100)
+    for init in (float(cold.state) + 0.5, cold.state - 0.5, math.inf, torch.tensor(-math.inf)):
+        warm = family.solve(losses, delta, init=init, early_stop=early_stop, max_iter=100)
+        torch.testing.assert_close(warm.value, cold.value, rtol=1e-9, atol=0)
+        torch.testing.assert_close(warm.weights, cold.weights, rtol=1e-7, atol=1e-9)
+
+
 def test_alpha_forgets_exactly_and_kl_never_does():
     losses = torch.cat([torch.zeros(80), torch.full((20,), 10.0)]).double()
     losses += torch.linspace(0, 0.5, 100, dtype=torch.float64)
