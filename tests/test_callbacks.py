@@ -1,0 +1,218 @@
+"""The training callbacks, in a plain skorch net: the classifier's behaviour, assembled."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
+
+from skantidote import AntidoteClassifier
+from skantidote.callbacks import (
+    EarlyStopping,
+    FiniteLossGuard,
+    LateEpochScores,
+    LearningRateSchedule,
+    ReweightingDiagnostics,
+    ReweightingWarmup,
+)
+from skantidote.loss import FORGOTTEN_WEIGHT, AntidoteLoss
+from skantidote.modules import MLP
+from skantidote.net import AntidoteNet
+from skantidote.noise import symmetric_noise
+from skantidote.robust_losses import GCELoss, SmallLossTrickLoss
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(160, 5)).astype(np.float32)
+    y = (X[:, 0] - X[:, 1] > 0).astype(np.int64)
+    y_noisy, _ = symmetric_noise(y, 0.3, random_state=0)
+    return X, y_noisy.astype(np.int64)
+
+
+def _skorch_net(callbacks, net_class=NeuralNetClassifier, **kwargs):
+    params = dict(
+        module=MLP, module__n_features=5, module__n_classes=2,
+        module__hidden_layer_sizes=(16,), criterion=AntidoteLoss,
+        criterion__forget_rate=0.3, optimizer=torch.optim.Adam, lr=0.01, max_epochs=6,
+        batch_size=32, train_split=None, verbose=0, callbacks=callbacks,
+    )
+    params.update(kwargs)
+    return net_class(**params)
+
+
+def test_a_skorch_net_with_the_callbacks_trains_as_the_classifier(data):
+    """The same module, loss, seeds and callbacks give the classifier's parameters."""
+    X, y = data
+    clf = AntidoteClassifier(
+        hidden_layer_sizes=(16,), forget_rate=0.3, lr=0.01, max_epochs=6, warmup_epochs=2,
+        batch_size=32, random_state=0, device="cpu",
+    ).fit(X, y)
+
+    net = _skorch_net(
+        [("warmup", ReweightingWarmup(2)), ("lr_schedule", LearningRateSchedule("cosine")),
+         ("diagnostics", ReweightingDiagnostics())],
+        net_class=AntidoteNet, module__dropout=0.2, iterator_train__shuffle=True,
+        iterator_valid__batch_size=1024, optimizer__weight_decay=0.0,
+    )
+    # The classifier seeds torch with this derivation of random_state (first fit call).
+    seed = int(np.random.SeedSequence([0, 0]).generate_state(1)[0])
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net.initialize()
+        net.partial_fit(X, y)
+    for ours, theirs in zip(net.module_.parameters(), clf.net_.module_.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs)
+    for row, expected in zip(net.history, clf.history_, strict=True):
+        for key in ("train_loss", "warmup", "lambda", "tau", "forgotten"):
+            assert row[key] == pytest.approx(expected[key], nan_ok=True), key
+
+
+def test_warmup_switches_the_reweighting_on_after_its_epochs(data):
+    X, y = data
+    seen = []
+
+    class Spy(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            seen.append((len(net.history), training, net.criterion_.solution_ is not None))
+
+    net = _skorch_net([ReweightingWarmup(3), Spy()], train_split=lambda ds, y: (ds, ds))
+    net.fit(X, y)
+    assert [row["warmup"] for row in net.history] == [True] * 3 + [False] * 3
+    for epoch, training, reweighted in seen:
+        # Validation batches are always reweighted, training batches after the warm-up.
+        assert reweighted == (epoch > 3 or not training)
+    # A warm second fit continues after the warm-up.
+    net.partial_fit(X, y)
+    assert net.history[-1]["warmup"] is False
+
+
+def test_warmup_leaves_criteria_without_a_switch_alone(data):
+    X, y = data
+    net = _skorch_net([ReweightingWarmup(2)], criterion=GCELoss, criterion__forget_rate=None)
+    net.set_params(criterion__q=0.7)
+    del net.criterion__forget_rate
+    net.fit(X, y)
+    assert not hasattr(net.criterion_, "enabled")
+    small = _skorch_net([ReweightingWarmup(2)], criterion=SmallLossTrickLoss).fit(X, y)
+    assert small.criterion_.enabled and small.criterion_.kept_ is not None
+
+
+def test_lr_schedule_cosine_over_each_fit_call_and_constant(data):
+    X, y = data
+    lrs = []
+
+    class Spy(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            lrs.append(net.optimizer_.param_groups[0]["lr"])
+
+    net = _skorch_net([LearningRateSchedule("cosine"), Spy()], max_epochs=4).fit(X, y)
+    expected = [0.01 * 0.5 * (1 + math.cos(math.pi * e / 4)) for e in range(4)]
+    np.testing.assert_allclose(lrs[-4:], expected)
+    net.partial_fit(X, y)  # a second call decays again from lr
+    np.testing.assert_allclose(lrs[-4:], expected)
+    net.partial_fit(X, y, epochs=1)
+    assert lrs[-1] == pytest.approx(0.01)  # the net's max_epochs, 4, count as the call's
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        _skorch_net([LearningRateSchedule("step")]).fit(X, y)
+    _skorch_net([LearningRateSchedule("constant"), Spy()], max_epochs=3).fit(X, y)
+    assert lrs[-3:] == [0.01] * 3
+
+
+def test_diagnostics_summarise_the_epochs_batches(data):
+    X, y = data
+    solutions = []
+
+    class Spy(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            if training and net.criterion_.solution_ is not None:
+                solutions.append(net.criterion_.solution_)
+
+        def on_epoch_begin(self, net, **kwargs):
+            solutions.clear()
+
+    net = _skorch_net([ReweightingDiagnostics(), Spy()], max_epochs=2).fit(X, y)
+    row = net.history[-1]
+    assert row["lambda"] == pytest.approx(np.mean([float(s.lam) for s in solutions]))
+    assert row["tau"] == pytest.approx(np.mean([float(s.tau) for s in solutions]))
+    weights = torch.cat([s.weights for s in solutions])
+    assert row["forgotten"] == pytest.approx(float((weights < FORGOTTEN_WEIGHT).double().mean()))
+    # Without reweighting (radius 0) there is nothing to summarise.
+    plain = _skorch_net([ReweightingDiagnostics()], criterion__forget_rate=0.0).fit(X, y)
+    assert math.isnan(plain.history[-1]["tau"]) and plain.history[-1]["forgotten"] == 0.0
+
+
+def test_early_stopping_restores_the_best_epoch_and_ignores_epochs_without_validation(data):
+    X, y = data
+    states = {}
+
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            states[len(net.history)] = {
+                k: v.clone() for k, v in net.module_.state_dict().items()
+            }
+
+    stopper = EarlyStopping(patience=2, threshold=0.0)
+    net = _skorch_net(
+        [Record(), stopper], max_epochs=60, lr=0.05,
+        train_split=lambda ds, y: (ds, ds), criterion__forget_rate=0.0,
+    )
+    # Without a validation split: no stopping.
+    unsplit = _skorch_net([EarlyStopping(patience=1)], max_epochs=5).fit(X, y)
+    assert len(unsplit.history) == 5
+    net.fit(X, y)
+    losses = [row["valid_loss"] for row in net.history]
+    best = int(np.argmin(losses)) + 1
+    assert stopper.best_epoch_ == best and stopper.best_loss_ == pytest.approx(min(losses))
+    if len(net.history) < 60:
+        assert len(net.history) == best + 2
+    for key, value in net.module_.state_dict().items():
+        torch.testing.assert_close(value, states[best][key])
+
+
+def test_finite_loss_guard_restores_the_last_finite_epoch(data):
+    X, y = data
+
+    class Explode(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            if len(net.history) == 3:
+                for group in net.optimizer_.param_groups:
+                    group["lr"] = 1e30
+
+    states = {}
+
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            states[len(net.history)] = {
+                k: v.clone() for k, v in net.module_.state_dict().items()
+            }
+
+    guard = FiniteLossGuard()
+    net = _skorch_net(
+        [guard, Record(), Explode()], optimizer=torch.optim.SGD, max_epochs=6,
+        criterion=torch.nn.CrossEntropyLoss, criterion__forget_rate=None,
+    )
+    del net.criterion__forget_rate
+    with pytest.raises(Exception) as info:
+        net.fit(X, y)
+    assert guard.restore(net) == guard.last_finite_epoch_ == len(net.history)
+    assert guard.last_finite_epoch_ in (2, 3)
+    for key, value in net.module_.state_dict().items():
+        torch.testing.assert_close(value, states[guard.last_finite_epoch_][key])
+    assert "not finite" in str(info.value)
+
+
+def test_late_epoch_scores_average_the_last_epochs(data):
+    X, y = data
+    scores = LateEpochScores(X, y, n_epochs=2)
+    net = _skorch_net([scores], max_epochs=5).fit(X, y)
+    assert scores.n_scored_ == 2
+    assert scores.probabilities_.shape == (len(y), 2)
+    np.testing.assert_allclose(scores.probabilities_.sum(axis=1), 1.0, atol=1e-5)
+    assert scores.weights_.mean() == pytest.approx(1.0, abs=1e-6)
+    # The last epoch's model is one of the two averaged.
+    last = net.predict_proba(X)
+    assert np.abs(scores.probabilities_ - last).max() < np.abs(last - 0.5).max()
