@@ -228,7 +228,11 @@ def test_transition_matrix_validation(T, match):
 
 def test_transition_accepts_rows_summing_to_one_within_tolerance():
     T = np.eye(3) + np.diag([1e-10, -1e-10, 0])
-    transition_noise(np.repeat(np.arange(3), 5), T, random_state=0)
+    y = np.repeat(np.arange(3), 5)
+    y_noisy, mask = transition_noise(y, T, random_state=0)
+    # Rows off by 1e-10 are accepted and used as they are: the identity changes nothing.
+    np.testing.assert_array_equal(y_noisy, y)
+    assert not mask.any()
 
 
 def test_transition_classes_validation():
@@ -353,8 +357,14 @@ def test_invalid_rate(func, rate):
 @pytest.mark.parametrize("func", RATE_FUNCS)
 def test_numpy_scalar_rate_accepted(func):
     y = np.repeat(np.arange(10), 10)
-    _, mask = func(y, np.float32(0.5), random_state=0)
-    assert mask.sum() > 0
+    y_noisy, mask = func(y, np.float32(0.5), random_state=0)
+    # The same corruption as with the Python float: half of each class that can flip (all
+    # ten classes, or the five of the CIFAR-10 map).
+    expected, expected_mask = func(y, 0.5, random_state=0)
+    np.testing.assert_array_equal(y_noisy, expected)
+    np.testing.assert_array_equal(mask, expected_mask)
+    flippable = 5 if func is cifar10_asymmetric_noise else 10
+    assert mask.sum() == 5 * flippable
 
 
 @pytest.mark.parametrize("func", [symmetric_noise, pair_noise, cifar10_asymmetric_noise])
