@@ -7,11 +7,14 @@ data) and its peak during the fit (sampled every 5 ms by a thread, and the kerne
 the data plus the model: no copy of the features beyond the float32 array the user
 passes.
 
-Usage::
+Usage (prints its measurements; ``benchmarks/results/memory.md`` discusses them)::
 
-    python benchmarks/bench_memory.py                       # 10^6 x 50, 1 epoch
-    python benchmarks/bench_memory.py --zero-weight-rows 1  # forces a copy (X[keep])
-    python benchmarks/bench_memory.py --dtype float64       # validate_data converts: a copy
+    python -m benchmarks.micro.memory                       # 10^6 x 50, 1 epoch
+    python -m benchmarks.micro.memory --zero-weight-rows 1  # forces a copy (X[keep])
+    python -m benchmarks.micro.memory --dtype float64       # validate_data converts: a copy
+
+The features are drawn here, directly as float32 (not with :mod:`benchmarks.datasets`,
+whose float64 preprocessing would itself use memory of the size being measured).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ class PeakRSS:
         self.peak = max(self.peak, self.process.memory_info().rss)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--features", type=int, default=50)
@@ -68,7 +71,7 @@ def main() -> None:
     parser.add_argument("--zero-weight-rows", type=int, default=0,
                         help="give this many rows sample_weight 0 (fit then copies X)")
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)

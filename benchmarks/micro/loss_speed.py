@@ -17,37 +17,42 @@ Times are the CPU time of the benchmark's own thread (``time.thread_time``) with
 thread by default, so that other processes on a shared machine inflate both sides alike
 instead of adding their waits to one of them; ``--threads N`` and ``--wall`` change that.
 
-Run ``python benchmarks/bench_loss.py`` (about 5 minutes on 2 CPU cores); it writes
-``benchmarks/results/loss_speed.md``. ``--quick`` runs a reduced grid.
+Run ``python -m benchmarks.micro.loss_speed`` (about 5 minutes on 2 CPU cores); it writes
+the medians to ``benchmarks/results/loss_speed.csv``, its settings to ``loss_speed.json``
+and renders ``loss_speed.md`` from them (``python -m benchmarks.render loss_speed`` renders
+it again). ``--quick`` runs a reduced grid.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import scipy.optimize
 import scipy.special
 import torch
 from torch import nn
 
+from benchmarks.paths import RESULTS, display
+from benchmarks.render import write_report
 from skantidote import AntidoteLoss, KLDivergence
 
-RESULTS = Path(__file__).parent / "results" / "loss_speed.md"
+Clock = Callable[[], float]
 
 
 def make_mlp(n_features: int, n_classes: int) -> nn.Module:
+    """The MLP whose training step is timed: two hidden layers of 256."""
     return nn.Sequential(
         nn.Linear(n_features, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
         nn.Linear(256, n_classes),
     )
-
-
-CLOCK = time.thread_time
 
 
 class FixedWeightLoss(nn.Module):
@@ -62,7 +67,7 @@ class FixedWeightLoss(nn.Module):
         return torch.dot(self.weights, losses)
 
 
-def step_times(batch: int, n_classes: int, repeats: int) -> dict[str, float]:
+def step_times(batch: int, n_classes: int, repeats: int, clock: Clock) -> dict[str, float]:
     """Median seconds per training step for each loss, measured interleaved."""
     torch.manual_seed(0)
     x = torch.randn(batch, 64)
@@ -80,11 +85,11 @@ def step_times(batch: int, n_classes: int, repeats: int) -> dict[str, float]:
 
     def step(name: str) -> float:
         net, optimizer, criterion = setups[name]
-        start = CLOCK()
+        start = clock()
         optimizer.zero_grad(set_to_none=True)
         criterion(net(x), y).backward()
         optimizer.step()
-        return CLOCK() - start
+        return clock() - start
 
     for name in setups:  # warm-up: allocator, kernels, the solver's warm start
         for _ in range(20):
@@ -113,106 +118,66 @@ def scipy_bisection_weights(losses: torch.Tensor, delta: float) -> np.ndarray:
     return np.exp(a - scipy.special.logsumexp(a) + np.log(n))
 
 
-def solve_times(batch: int, repeats: int) -> dict[str, float]:
+def solve_times(batch: int, repeats: int, clock: Clock) -> dict[str, float]:
     """Median seconds of one weight solve: skantidote (warm-started) vs scipy bisection."""
-    gen = torch.Generator().manual_seed(0)
     batches = [
         torch.distributions.Exponential(1.0).sample((batch,)) * 2 for _ in range(repeats)
     ]
-    del gen
     kl = KLDivergence()
     delta = kl.radius(0.4)
     state = None
     ours, theirs = [], []
     for losses in batches:
-        start = CLOCK()
+        start = clock()
         state = kl.solve(losses, delta, init=state).state
-        ours.append(CLOCK() - start)
-        start = CLOCK()
+        ours.append(clock() - start)
+        start = clock()
         scipy_bisection_weights(losses, delta)
-        theirs.append(CLOCK() - start)
+        theirs.append(clock() - start)
     return {"skantidote": statistics.median(ours), "scipy": statistics.median(theirs)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="reduced grid, fewer repeats")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=RESULTS / "loss_speed.md",
+                        help="report to write; the CSV and settings go next to it")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--wall", action="store_true", help="wall-clock time, not thread CPU")
-    args = parser.parse_args()
-    global CLOCK
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if args.wall:
-        CLOCK = time.perf_counter
+    clock = time.perf_counter if args.wall else time.thread_time
 
     batches = [64, 128, 512, 2048, 8192]
     classes = [10, 100, 1000]
     if args.quick:
         batches, classes = [128, 2048], [10, 1000]
-    lines = [
-        "# AntidoteLoss cost on CPU",
-        "",
-        f"Command: `python benchmarks/bench_loss.py{' --quick' if args.quick else ''}`  ",
-        f"Machine: {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}, "
-        f"Python {platform.python_version()}; "
-        f"clock: {'wall' if args.wall else 'CPU time of the benchmark thread'}",
-        "",
-        "## Training step of an MLP (64-256-256-C, Adam), median over interleaved steps",
-        "",
-        "| batch | classes | CE (ms) | fixed weights / CE | ANTIDOTE KL (ms) | KL / CE "
-        "| ANTIDOTE chi2 (ms) | chi2 / CE |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    target_row = {}
+    medians = []
     for batch in batches:
         for n_classes in classes:
             repeats = 400 if batch <= 512 else 60
             if args.quick:
                 repeats //= 4
-            t = step_times(batch, n_classes, repeats)
-            row = (
-                f"| {batch} | {n_classes} | {t['ce'] * 1e3:.3f} | {t['fixed'] / t['ce']:.3f} | "
-                f"{t['kl'] * 1e3:.3f} | {t['kl'] / t['ce']:.3f} | {t['chi2'] * 1e3:.3f} | "
-                f"{t['chi2'] / t['ce']:.3f} |"
-            )
-            if (batch, n_classes) == (128, 10):
-                target_row = t
-            print(row, flush=True)
-            lines.append(row)
-    lines += [
-        "",
-        "## KL weight solve alone: skantidote vs scipy bisection on the host (authors' way)",
-        "",
-        "| batch | skantidote (us) | scipy bisection (us) | speed-up |",
-        "|---:|---:|---:|---:|",
-    ]
+            t = step_times(batch, n_classes, repeats, clock)
+            print(f"step, batch {batch}, {n_classes} classes: {t}", flush=True)
+            medians += [{"kind": "step", "batch": batch, "classes": n_classes, "variant": v,
+                         "seconds": seconds} for v, seconds in t.items()]
     for batch in batches:
-        t = solve_times(batch, 100 if args.quick else 300)
-        row = (
-            f"| {batch} | {t['skantidote'] * 1e6:.1f} | {t['scipy'] * 1e6:.1f} | "
-            f"{t['scipy'] / t['skantidote']:.1f}x |"
-        )
-        print(row, flush=True)
-        lines.append(row)
-    if target_row:
-        kl, chi2 = target_row["kl"] / target_row["ce"], target_row["chi2"] / target_row["ce"]
-        fixed = target_row["fixed"] / target_row["ce"]
-        verdict = "met" if max(kl, chi2) <= 1.05 else "**missed**"
-        lines += [
-            "",
-            f"Target (foundation issue): at batch 128 with 10 classes the step costs at most "
-            f"1.05 x CE. Measured: KL {kl:.3f}, chi2 {chi2:.3f}: {verdict}. Weighting the "
-            f"per-sample losses by fixed weights costs {fixed:.3f} x CE, so the rest is the "
-            "weight solve: a few dozen tensor operations on 128 numbers, whose cost on a CPU is "
-            "the fixed dispatch overhead of each operation, paid with caches cold after the "
-            "network's step, rather than arithmetic; its share of the step shrinks as the "
-            "batch grows (rows above).",
-        ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.out}")
+        t = solve_times(batch, 100 if args.quick else 300, clock)
+        print(f"solve, batch {batch}: {t}", flush=True)
+        medians += [{"kind": "solve", "batch": batch, "variant": v, "seconds": seconds}
+                    for v, seconds in t.items()]
+    csv = args.output.with_suffix(".csv")
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(medians, columns=["kind", "batch", "classes", "variant", "seconds"]).to_csv(
+        csv, index=False)
+    settings = {
+        "quick": args.quick, "threads": torch.get_num_threads(), "wall": args.wall,
+        "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    csv.with_suffix(".json").write_text(json.dumps(settings, indent=1) + "\n")
+    print(f"wrote {display(write_report('loss_speed', csv, args.output))}")
 
 
 if __name__ == "__main__":
