@@ -77,11 +77,11 @@ REPORTS = {
     ),
     "filter_detection": Report(
         RESULTS / "filter_detection.csv",
-        lambda csv, command: filter_detection.markdown(pd.read_csv(csv), command),
+        lambda csv, command: filter_detection.markdown(pd.read_csv(csv), command, csv.name),
     ),
     "classifier_accuracy": Report(
         RESULTS / "classifier_accuracy.csv",
-        lambda csv, command: classifier_accuracy.markdown(pd.read_csv(csv), command),
+        lambda csv, command: classifier_accuracy.markdown(pd.read_csv(csv), command, csv.name),
     ),
     "cost": Report(RESULTS / "cost_epochs.csv", cost.read_and_render,
                    output_for=lambda csv: cost.result_files(csv)[2]),
