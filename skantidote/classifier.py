@@ -105,10 +105,14 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         ``forget_rate``, ``delta``, ``kappa`` and ``alpha`` configure an
         :class:`~skantidote.loss.AntidoteLoss` ``criterion`` class (or subclass); other
         criteria and criterion instances ignore them.
-    warmup_epochs : int >= 0, default=10
+    warmup_epochs : int >= 0 or "auto", default="auto"
         Epochs of plain (sample-weighted) cross-entropy before the reweighting
         starts. Counted from the first epoch of the fit, so warm starts and
-        ``partial_fit`` continue after it.
+        ``partial_fit`` continue after it. ``"auto"`` is a fifth of ``max_epochs``,
+        at most 10 (10 at the default 100 epochs; see
+        :func:`~skantidote.callbacks.warmup.default_warmup_epochs`), so that a short
+        run still reweights. A ``fit`` whose epochs all lie within an explicit
+        warm-up warns that it is plain cross-entropy.
     max_epochs : int >= 1, default=100
         Number of training epochs of :meth:`fit` (fewer with early stopping).
     batch_size : int >= 1, default=128
@@ -192,6 +196,8 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         ``sample_weight`` get 0.
     n_iter_ : int
         Total number of epochs trained.
+    warmup_epochs_ : int
+        The warm-up length used (``warmup_epochs`` with "auto" resolved).
     best_epoch_ : int or None
         With ``early_stopping``: the epoch (counted as in ``history_``) with the
         lowest validation loss, whose parameters the network has. ``None`` when
@@ -245,7 +251,7 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         delta=None,
         kappa=0.0,
         alpha=2.0,
-        warmup_epochs=10,
+        warmup_epochs="auto",
         max_epochs=100,
         batch_size=128,
         lr=1e-3,

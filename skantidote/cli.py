@@ -298,10 +298,6 @@ def _check_not_interrupted(classifier, epochs: int) -> None:
         raise KeyboardInterrupt
 
 
-def _warmup(epochs: int) -> int:
-    return min(10, max(1, epochs // 5)) if epochs > 1 else 0
-
-
 def _percent(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -358,7 +354,7 @@ def run_demo(args: argparse.Namespace) -> int:
     def classifier(forget_rate: float, label: str):
         return AntidoteClassifier(
             forget_rate=forget_rate, max_epochs=args.epochs,
-            warmup_epochs=_warmup(args.epochs), random_state=args.seed,
+            random_state=args.seed,
             callbacks=_progress(label, args.quiet, forgetting=forget_rate > 0),
         )
 
@@ -466,7 +462,7 @@ def run_clean(args: argparse.Namespace) -> int:
     model = Pipeline([
         ("preprocess", make_preprocessor(numeric, categorical)),
         ("antidote", AntidoteClassifier(
-            forget_rate=model_rate, max_epochs=args.epochs, warmup_epochs=_warmup(args.epochs),
+            forget_rate=model_rate, max_epochs=args.epochs,
             random_state=args.seed,
             callbacks=_progress("ANTIDOTE", args.quiet, forgetting=model_rate > 0),
         )),

@@ -33,7 +33,7 @@ from skantidote.callbacks.diagnostics import ReweightingDiagnostics
 from skantidote.callbacks.early_stopping import EarlyStopping
 from skantidote.callbacks.finite_guard import FiniteLossGuard
 from skantidote.callbacks.lr_schedule import LearningRateSchedule
-from skantidote.callbacks.warmup import ReweightingWarmup
+from skantidote.callbacks.warmup import ReweightingWarmup, default_warmup_epochs
 from skantidote.divergences import Divergence
 from skantidote.exceptions import NonFiniteLossError
 from skantidote.loss import AntidoteLoss
@@ -91,7 +91,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         "delta": [None, Interval(numbers.Real, 0, None, closed="left")],
         "kappa": [Interval(numbers.Real, 0, None, closed="left")],
         "alpha": [Interval(numbers.Real, 1, None, closed="neither")],
-        "warmup_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "warmup_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -278,6 +278,8 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
                 if not continue_:
                     net.initialize()
                     callbacks = dict(net.callbacks_)
+                if not partial:
+                    self._warn_if_never_reweighted(net, epochs_done)
                 net.partial_fit(net_input(X_fit, w_fit), y_train)
         except NonFiniteLossError as error:
             last = callbacks["finite_guard"].restore(net)
@@ -310,6 +312,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
             setattr(self, name, value)
         self.net_ = net
         self.n_iter_ = len(net.history)
+        self.warmup_epochs_ = dict(net.callbacks_)["warmup"].epochs
         stopper = dict(net.callbacks_)["early_stopping"]
         self.best_epoch_ = stopper.best_epoch_ if valid is not None else None
         self.history_ = [
@@ -320,12 +323,34 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
             scores = score_rows(net, X, y_fit, sample_weight, probabilities=False)
         self.sample_weights_ = scores.weights
 
+    def _warmup_epochs(self) -> int:
+        """``warmup_epochs``, with "auto" resolved for ``max_epochs``."""
+        if self.warmup_epochs == "auto":
+            return default_warmup_epochs(self.max_epochs)
+        return int(self.warmup_epochs)
+
+    def _warn_if_never_reweighted(self, net, epochs_done: int) -> None:
+        """Say so when a fit call would end before the reweighting starts."""
+        warmup = self._warmup_epochs()
+        # Only a criterion that the warm-up switches off can stay off for a whole fit.
+        switched = hasattr(net.criterion_, "enabled")
+        if switched and epochs_done + self.max_epochs <= warmup:
+            warnings.warn(
+                f"{type(self).__name__} trains max_epochs={self.max_epochs} epochs"
+                + (f" after {epochs_done} done" if epochs_done else "")
+                + f", all within warmup_epochs={warmup}: the reweighting never starts and "
+                "this fit is plain cross-entropy. Use warmup_epochs='auto' (a fifth of "
+                "max_epochs, at most 10) or a warmup_epochs below max_epochs.",
+                UserWarning,
+                stacklevel=6,
+            )
+
     def _update_net(self, net) -> None:
         """Carry the parameters that may change between warm fits over to the net."""
         net.batch_size = self.batch_size
         net.verbose = self.verbose
         callbacks = dict(net.callbacks_)
-        callbacks["warmup"].epochs = self.warmup_epochs
+        callbacks["warmup"].epochs = self._warmup_epochs()
         callbacks["lr_schedule"].schedule = self.lr_schedule
         callbacks["early_stopping"].patience = self.n_iter_no_change
 
@@ -361,7 +386,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
             iterator_valid__batch_size=max(self.batch_size, 1024),
             train_split=None,
             callbacks=[
-                ("warmup", ReweightingWarmup(self.warmup_epochs)),
+                ("warmup", ReweightingWarmup(self._warmup_epochs())),
                 ("lr_schedule", LearningRateSchedule(self.lr_schedule)),
                 ("diagnostics", ReweightingDiagnostics()),
                 ("finite_guard", FiniteLossGuard()),

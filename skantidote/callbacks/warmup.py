@@ -4,7 +4,33 @@ from __future__ import annotations
 
 from skorch.callbacks import Callback
 
-__all__ = ["ReweightingWarmup"]
+__all__ = ["ReweightingWarmup", "default_warmup_epochs"]
+
+
+def default_warmup_epochs(max_epochs: int) -> int:
+    """The warm-up length for a training run of ``max_epochs`` epochs.
+
+    A fifth of the run, at most 10 epochs and at least 1 (none for a single epoch): long
+    enough for the network to learn the clean rows' easy patterns, which takes a few
+    epochs whatever the run's length, and short enough that most of a short run still
+    reweights. ``AntidoteClassifier(warmup_epochs="auto")`` and the command line use it.
+
+    Parameters
+    ----------
+    max_epochs : int
+        Epochs of the run.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from skantidote.callbacks.warmup import default_warmup_epochs
+    >>> [default_warmup_epochs(n) for n in (1, 5, 20, 100, 300)]
+    [0, 1, 4, 10, 10]
+    """
+    return min(10, max(1, max_epochs // 5)) if max_epochs > 1 else 0
 
 
 class ReweightingWarmup(Callback):

@@ -1,0 +1,100 @@
+"""The training engine shared by the estimators: warm-up length, callbacks, criteria."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from tiny_estimators import tiny
+
+from skantidote import AntidoteClassifier
+from skantidote.callbacks.warmup import default_warmup_epochs
+from skantidote.loss import AntidoteLoss
+from skantidote.robust_losses import GCELoss, SmallLossTrickLoss
+
+
+@pytest.fixture
+def blobs():
+    X, y = make_blobs(120, centers=3, random_state=0)
+    return X.astype(np.float32), y
+
+
+@pytest.mark.parametrize("max_epochs", [1, 2, 5, 12, 100])
+def test_auto_warmup_is_a_fifth_of_the_run_at_most_ten(blobs, max_epochs):
+    X, y = blobs
+    clf = tiny(max_epochs=max_epochs, warmup_epochs="auto").fit(X, y)
+    expected = default_warmup_epochs(max_epochs)
+    assert clf.warmup_epochs_ == expected == min(10, max(1, max_epochs // 5)) * (max_epochs > 1)
+    epochs = range(1, max_epochs + 1)
+    assert [row["warmup"] for row in clf.history_] == [e <= expected for e in epochs]
+
+
+def test_a_fit_within_the_warmup_warns_that_it_is_plain_cross_entropy(blobs):
+    X, y = blobs
+    with pytest.warns(UserWarning, match=r"max_epochs=3 epochs, all within warmup_epochs=5"):
+        tiny(max_epochs=3, warmup_epochs=5).fit(X, y)
+    # Warm starts count the epochs done; one that reaches the reweighting is quiet, and so
+    # is a criterion without warm-up.
+    clf = tiny(max_epochs=4, warmup_epochs=5, warm_start=True)
+    with pytest.warns(UserWarning, match="all within"):
+        clf.fit(X, y)
+    with pytest.warns(UserWarning, match="max_epochs=1 epochs after 4 done"):
+        clf.set_params(max_epochs=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.set_params(max_epochs=2).fit(X, y)
+        tiny(max_epochs=3, warmup_epochs=5, criterion=GCELoss).fit(X, y)
+        tiny(max_epochs=3, warmup_epochs="auto").fit(X, y)
+    assert clf.history_[-1]["warmup"] is False
+
+
+@pytest.mark.parametrize(
+    "criterion, params",
+    [(GCELoss, {"criterion__q": 0.7}), (SmallLossTrickLoss, {"criterion__forget_rate": 0.3})],
+)
+def test_robust_losses_as_the_criterion(blobs, criterion, params):
+    X, y = blobs
+    clf = tiny(criterion=criterion, max_epochs=10, warmup_epochs=1, lr=0.05, **params)
+    clf.fit(X, y)
+    assert isinstance(clf.net_.criterion_, criterion)
+    for key, value in params.items():
+        assert getattr(clf.net_.criterion_, key.removeprefix("criterion__")) == value
+    # No ANTIDOTE weights: every row keeps weight 1, and no dual variables are recorded.
+    np.testing.assert_array_equal(clf.sample_weights_, 1.0)
+    assert np.isnan(clf.history_[-1]["tau"])
+    assert clf.score(X, y) > 0.8  # three separated blobs of equal size: 1/3 by chance
+
+
+def test_a_criterion_instance_is_copied_and_configured_by_itself(blobs):
+    X, y = blobs
+    criterion = AntidoteLoss(divergence="chi2", delta=0.3)
+    clf = tiny(criterion=criterion, forget_rate=0.5, max_epochs=3).fit(X, y)
+    assert clf.net_.criterion_ is not criterion
+    assert clf.net_.criterion_.radius == pytest.approx(0.3)  # forget_rate is ignored
+    assert criterion.solution_ is None  # the user's instance was not trained
+
+
+def test_iterator_arguments_reach_the_data_loaders(blobs):
+    X, y = blobs
+    clf = tiny(iterator_train__drop_last=True, batch_size=50, max_epochs=1).fit(X, y)
+    assert clf.net_.iterator_train__drop_last is True
+    # 120 rows in batches of 50 without the last partial batch: 2 training batches.
+    assert clf.net_.history[-1]["train_batch_count"] == 2
+
+
+def test_unknown_extra_parameter_names_the_valid_prefixes(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match="'iterator_train'"):
+        tiny(net__x=1).fit(X, y)
+
+
+def test_sample_weights_are_the_criterions_weights_of_the_whole_set(blobs):
+    X, y = blobs
+    clf = tiny(max_epochs=3, forget_rate=0.3).fit(X, y)
+    with torch.no_grad():
+        logits = clf.net_.module_(torch.as_tensor(X))
+        losses = torch.nn.functional.cross_entropy(logits, torch.as_tensor(y), reduction="none")
+    expected = clf.net_.criterion_.weights(losses.double())
+    np.testing.assert_allclose(clf.sample_weights_, expected.numpy(), rtol=1e-5)
+    assert isinstance(clf, AntidoteClassifier)
