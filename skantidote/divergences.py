@@ -33,7 +33,7 @@ import functools
 import math
 import operator
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Union
 
 import torch
@@ -176,6 +176,8 @@ def _log(x: Scalar) -> Scalar:
 # arithmetic is far cheaper than 0-d tensor operations; 0-d tensors on accelerators, where
 # every value must stay on the device. Besides the arithmetic, each says how values enter it
 # and what the solve may decide on the host; the solve itself never asks which it runs on.
+# Conditions combine with ``&``, which bools and boolean tensors share (``and`` would read a
+# tensor back to the host).
 class _HostScalars:
     # Reading a value costs nothing: the iteration stops as soon as it has converged.
     stops_early = True
@@ -186,6 +188,7 @@ class _HostScalars:
     def exp(x: float) -> float:
         """``e**x`` with IEEE overflow to ``inf`` (as on tensors), not an OverflowError."""
         return math.exp(x) if x < 709.0 else math.inf
+
     isfinite = staticmethod(math.isfinite)
 
     @staticmethod
@@ -204,22 +207,9 @@ class _HostScalars:
         return math.copysign(math.inf, a) if a != 0 else math.nan
 
     @staticmethod
-    def both(a: bool, b: bool) -> bool:
-        return a and b
-
-    @staticmethod
-    def negate(a: bool) -> bool:
-        return not a
-
-    @staticmethod
     def read(value: Tensor) -> float:
         """A 0-d tensor computed by the solve, as a number of this arithmetic."""
         return value.item()
-
-    @staticmethod
-    def coordinate(value: Tensor | float, like: Tensor) -> float:
-        """A path coordinate given by the caller (a float or a tensor) as a number."""
-        return value.item() if isinstance(value, Tensor) else value
 
     @staticmethod
     def constant(value: float, like: Tensor) -> float:
@@ -236,8 +226,15 @@ class _HostScalars:
         return [v * to_mean for v in sums.tolist()]
 
     @staticmethod
-    def finite_or(value: float, fallback: Callable[..., float], *args: object) -> float:
-        """``value`` if finite, else ``fallback(*args)``, computed only then."""
+    def coordinate_or(
+        value: Tensor | float, like: Tensor, fallback: Callable[..., float], *args: object
+    ) -> float:
+        """A path coordinate given as a float or a tensor, or ``fallback(*args)``.
+
+        The fallback replaces a non-finite coordinate, and is computed only then.
+        """
+        if isinstance(value, Tensor):
+            value = value.item()
         return value if math.isfinite(value) else fallback(*args)
 
     @staticmethod
@@ -251,13 +248,17 @@ class _HostScalars:
         return kappa == 0.0 and weight_mean >= mass_needed
 
     @staticmethod
-    def normalised(
-        concentration: _Concentration, unnormalised: Tensor, total: float
-    ) -> tuple[Tensor, float]:
-        """The weights as a vector and the scale that normalises it (applied when read)."""
+    def solution(
+        concentration: _Concentration,
+        unnormalised: Tensor,
+        total: float,
+        scalars: tuple[Scalar, ...],
+    ) -> DualSolution:
+        """The solution, its weights normalised only when read and its scalars as floats."""
         if concentration.reached:
-            return concentration.indicator.to(unnormalised.dtype), 1.0 / concentration.mass
-        return unnormalised, 1.0 / total
+            weights = concentration.indicator.to(unnormalised.dtype)
+            return DualSolution(weights, 1.0 / concentration.mass, scalars)
+        return DualSolution(unnormalised, 1.0 / total, scalars)
 
 
 class _DeviceScalars:
@@ -271,18 +272,10 @@ class _DeviceScalars:
     where = staticmethod(torch.where)
     clamp = staticmethod(torch.clamp)
     ratio = staticmethod(operator.truediv)
-    both = staticmethod(operator.and_)
-    negate = staticmethod(operator.invert)
 
     @staticmethod
     def read(value: Tensor) -> Tensor:
         return value
-
-    @staticmethod
-    def coordinate(value: Tensor | float, like: Tensor) -> Tensor:
-        if isinstance(value, Tensor):
-            value = value.detach()
-        return torch.as_tensor(value, dtype=like.dtype, device=like.device)
 
     @staticmethod
     def constant(value: float, like: Tensor) -> Tensor:
@@ -298,7 +291,13 @@ class _DeviceScalars:
         return (sums * to_mean).unbind()
 
     @staticmethod
-    def finite_or(value: Tensor, fallback: Callable[..., Tensor], *args: object) -> Tensor:
+    def coordinate_or(
+        value: Tensor | float, like: Tensor, fallback: Callable[..., Tensor], *args: object
+    ) -> Tensor:
+        """A path coordinate as a 0-d tensor like ``like``, or ``fallback(*args)``."""
+        if isinstance(value, Tensor):
+            value = value.detach()
+        value = torch.as_tensor(value, dtype=like.dtype, device=like.device)
         return torch.where(torch.isfinite(value), value, fallback(*args))
 
     @staticmethod
@@ -307,14 +306,18 @@ class _DeviceScalars:
         return True
 
     @staticmethod
-    def normalised(
-        concentration: _Concentration, unnormalised: Tensor, total: Tensor
-    ) -> tuple[Tensor, float]:
+    def solution(
+        concentration: _Concentration,
+        unnormalised: Tensor,
+        total: Tensor,
+        scalars: tuple[Scalar, ...],
+    ) -> DualSolution:
+        """The solution, normalised on the device, its scalars all 0-d tensors there."""
         weights = torch.where(
             concentration.reached, concentration.indicator / concentration.mass,
             unnormalised / total,
         )
-        return weights, 1.0
+        return DualSolution(weights, 1.0, _DeviceScalars.adopt(scalars, unnormalised))
 
 
 class _PathPoint(NamedTuple):
@@ -342,6 +345,8 @@ class _Concentration(NamedTuple):
 
 
 _NOT_CONCENTRATED = _Concentration(False)
+
+
 class Divergence(ABC):
     """An f-divergence family ``D(Q || P) = E_P[f(dQ/dP)]`` that ANTIDOTE can use.
 
@@ -388,7 +393,7 @@ class Divergence(ABC):
         """
 
     @abstractmethod
-    def _point(self, moments: tuple[Scalar, ...], s: Scalar, ops: type) -> _PathPoint:
+    def _point(self, moments: Sequence[Scalar], s: Scalar, ops: type) -> _PathPoint:
         """The path's scalars at ``s`` from its moments (floats or 0-d tensors)."""
 
     @abstractmethod
@@ -492,15 +497,21 @@ class Divergence(ABC):
                 "delta=inf needs a positive kappa (the penalty is then the only constraint); "
                 "got kappa=0."
             )
-        if losses.ndim != 1 or losses.numel() == 0:
+        n = losses.numel()
+        if losses.ndim != 1 or n == 0:
             raise ValueError(
                 f"losses must be a non-empty 1-D tensor, got shape {tuple(losses.shape)}."
             )
-        on_cpu = losses.device.type == "cpu"
-        check_finite = on_cpu if check_finite is None else check_finite
-        ops = _HostScalars if (on_cpu if early_stop is None else early_stop) else _DeviceScalars
+        device = losses.device.type
+        if check_finite is None:
+            check_finite = device == "cpu"
+        if early_stop is None:
+            early_stop = device == "cpu"
+        ops = _HostScalars if early_stop else _DeviceScalars
+        # float64 whatever the losses' dtype; MPS has no float64.
+        losses = losses.detach().to(torch.float32 if device == "mps" else torch.float64)
 
-        losses, p, lmin, lmax = self._prepare(losses, ref_weights, check_finite, ops)
+        p, lmin, lmax = self._prepare(losses, ref_weights, check_finite, ops)
         if delta == 0.0:
             return self._uniform(losses, p)
         x, span = self._normalise(losses, p, lmin, lmax, ops)
@@ -508,7 +519,7 @@ class Divergence(ABC):
         log_kappa = _log(kappa / span)  # -inf when kappa == 0
         basis = self._basis(x, p)
         # Sums over the samples are P-means once multiplied by this.
-        to_mean = 1.0 / x.numel() if p is None else 1.0
+        to_mean = 1.0 / n if p is None else 1.0
 
         s = self._start(init, x, p, lmin, span, log_delta, log_kappa, ops)
         unnormalised, sums = self._moments(x, basis, s)
@@ -518,22 +529,19 @@ class Divergence(ABC):
             x, basis, to_mean, s, unnormalised, moments, concentration.reached,
             log_delta, log_kappa, max_iter, tol, ops,
         )
-        return self._assemble(x, s, unnormalised, moments, concentration, lmin, span, kappa, ops)
+        return self._assemble(s, unnormalised, moments, concentration, lmin, span, kappa, ops)
 
     @staticmethod
     def _prepare(
         losses: Tensor, ref_weights: Tensor | None, check_finite: bool, ops: type
-    ) -> tuple[Tensor, Tensor | None, Scalar, Scalar]:
-        """The losses in the solve's dtype, the reference distribution and the loss range.
+    ) -> tuple[Tensor | None, Scalar, Scalar]:
+        """The reference distribution and the range of the losses, checked finite.
 
-        The solve runs in float64 whatever the losses' dtype (float32 on MPS, which has no
-        float64). The range is that of the reference's support: samples it gives no weight
-        take no part in the solve. A NaN or infinite loss makes an end of the range
-        non-finite, so the check costs two reads, not a pass over the batch; only then are
-        the losses searched, to say which is at fault.
+        The range is that of the reference's support: samples it gives no weight take no
+        part in the solve. A NaN or infinite loss makes an end of the range non-finite, so
+        checking the range spares a pass over the batch; only then are the losses searched,
+        to say which is at fault.
         """
-        dtype = torch.float32 if losses.device.type == "mps" else torch.float64
-        losses = losses.detach().to(dtype)
         p = None if ref_weights is None else _reference(losses, ref_weights, check_finite)
         if p is None:
             lmin, lmax = losses.aminmax()
@@ -543,7 +551,7 @@ class Divergence(ABC):
         lmin, lmax = ops.read(lmin), ops.read(lmax)
         if check_finite and not (math.isfinite(lmin) and math.isfinite(lmax)):
             raise_if_nonfinite(losses, "losses")
-        return losses, p, lmin, lmax
+        return p, lmin, lmax
 
     @staticmethod
     def _normalise(
@@ -551,16 +559,15 @@ class Divergence(ABC):
     ) -> tuple[Tensor, Scalar]:
         """The losses as ``x`` in [0, 1] over the reference's support, and the range's span.
 
-        The path then depends on the losses' shape only, not on their offset or scale: the
-        cold start's approximation holds whatever the loss, and the warm start carries over
-        between batches.
+        The path then depends on the losses' shape only, not on their offset or scale, and
+        the warm start carries over between batches.
         """
         # Equal losses give x = 0 whatever the span: 1 avoids dividing by zero.
         span = ops.where(lmax > lmin, lmax - lmin, 1.0)
         x = (losses - lmin).mul_(1.0 / span)
         if p is not None:
-            # Samples off the support may lie below its smallest loss; at 0 their unnormalised
-            # weights stay in [0, 1], as everywhere else.
+            # Samples off the support may lie below its smallest loss; clamped to 0, their
+            # unnormalised weights stay in [0, 1] like the others' and cannot overflow.
             x = x.clamp_min_(0.0)
         return x, span
 
@@ -585,9 +592,7 @@ class Divergence(ABC):
             init = self._warm_state(init, lmin, span, x, ops)
         if init is None:
             return self._cold_start(x, p, log_delta, log_kappa, ops)
-        return ops.finite_or(
-            ops.coordinate(init, x), self._cold_start, x, p, log_delta, log_kappa, ops
-        )
+        return ops.coordinate_or(init, x, self._cold_start, x, p, log_delta, log_kappa, ops)
 
     def _warm_state(
         self, solution: DualSolution, lmin: Scalar, span: Scalar, x: Tensor, ops: type
@@ -600,7 +605,7 @@ class Divergence(ABC):
         """
         scalars = ops.adopt(solution._scalars, x)
         scale = self._dual_scale(scalars, lmin)
-        usable = ops.both(scale > 0, ops.isfinite(scale))
+        usable = (scale > 0) & ops.isfinite(scale)
         return ops.where(usable, ops.log(span) - ops.log(ops.where(usable, scale, 1.0)), scalars[4])
 
     @abstractmethod
@@ -651,22 +656,23 @@ class Divergence(ABC):
         to_mean: float,
         s: Scalar,
         unnormalised: Tensor,
-        moments: tuple[Scalar, ...],
+        moments: Sequence[Scalar],
         reached: Scalar,
         log_delta: float,
         log_kappa: Scalar,
         max_iter: int,
         tol: float,
         ops: type,
-    ) -> tuple[Scalar, Tensor, tuple[Scalar, ...]]:
+    ) -> tuple[Scalar, Tensor, Sequence[Scalar]]:
         """The root of the binding constraint, from ``s``; the path's weights and moments there.
 
         ``h(s) = max(log D(s) - log delta, log kappa - log tau(s))`` increases with ``s`` and
         is nearly linear in it, so Newton's (or Halley's) step is close to exact. Plateaus
         that clustered losses produce, and the infinite slopes where a sample enters the
         alpha family's support, would derail it: a bracket of the root, bisected when a step
-        leaves it or makes too little progress, guards against both. With ``reached`` (the
-        concentration is the solution) the coordinate stays where it is.
+        leaves it or makes too little progress, guards against both. Where ``reached`` (the
+        concentration is the solution) the coordinate stays where it is: the host skips the
+        iteration, the device runs it without effect, as it runs all ``max_iter`` steps.
         """
         stops_early = ops.stops_early
         if stops_early and reached:
@@ -686,7 +692,7 @@ class Divergence(ABC):
             dh = ops.where(use_delta, slope, -point.d_log_tau)
             lo = ops.where(h <= 0, s, lo)
             hi = ops.where(h > 0, s, hi)
-            bracketed = ops.both(ops.isfinite(lo), ops.isfinite(hi))
+            bracketed = ops.isfinite(lo) & ops.isfinite(hi)
             step = ops.ratio(h, dh)
             if point.dd_divergence is not None:
                 # Halley's step on the radius constraint: cubic convergence, one fewer
@@ -694,17 +700,17 @@ class Divergence(ABC):
                 curvature = point.dd_divergence / divergence - slope * slope
                 denominator = 2.0 * slope * slope - h * curvature
                 halley = ops.ratio(2.0 * h * slope, denominator)
-                step = ops.where(ops.both(use_delta, denominator > 0), halley, step)
+                step = ops.where(use_delta & (denominator > 0), halley, step)
             newton = s - ops.clamp(step, -_MAX_STEP, _MAX_STEP)
-            inside = ops.both(ops.both(newton > lo, newton < hi), ops.isfinite(newton))
+            inside = (newton > lo) & (newton < hi) & ops.isfinite(newton)
             # Where a sample enters or leaves the alpha family's support the path has an
             # infinite slope and Newton creeps; when an iterate has not halved the residual,
             # bisect the bracket instead (as Brent's method does).
-            stalled = ops.both(bracketed, abs(h) > 0.5 * previous)
+            stalled = bracketed & (abs(h) > 0.5 * previous)
             fallback = ops.where(
                 bracketed, 0.5 * (lo + hi), s + ops.where(h > 0, -_MAX_STEP, _MAX_STEP)
             )
-            s_next = ops.where(ops.both(inside, ops.negate(stalled)), newton, fallback)
+            s_next = ops.where(inside, ops.where(stalled, fallback, newton), fallback)
             # A root hit exactly (h == 0) leaves a zero Newton step on the bracket's edge.
             s_next = ops.where(h == 0, s, s_next)
             previous = abs(h)
@@ -717,10 +723,9 @@ class Divergence(ABC):
 
     def _assemble(
         self,
-        x: Tensor,
         s: Scalar,
         unnormalised: Tensor,
-        moments: tuple[Scalar, ...],
+        moments: Sequence[Scalar],
         concentration: _Concentration,
         lmin: Scalar,
         span: Scalar,
@@ -734,7 +739,6 @@ class Divergence(ABC):
         """
         point = self._point(moments, s, ops)
         reached = concentration.reached
-        weights, scale = ops.normalised(concentration, unnormalised, moments[0])
         mean_x = ops.where(reached, 0.0, point.mean_x)
         tau = ops.where(reached, 0.0, span * ops.exp(point.log_tau))
         divergence = ops.where(reached, concentration.divergence, point.divergence)
@@ -745,7 +749,7 @@ class Divergence(ABC):
         rho = self._rho(lmin, span, s, ops)
         if rho is not None:
             scalars += (ops.where(reached, -lmin, rho),)
-        return DualSolution(weights, scale, ops.adopt(scalars, x))
+        return ops.solution(concentration, unnormalised, moments[0], scalars)
 
     def _uniform(self, losses: Tensor, p: Tensor | None) -> DualSolution:
         # s = -inf is the uniform end of the path (infinite temperature or threshold).
@@ -988,10 +992,11 @@ def get_divergence(divergence: str | Divergence, alpha: float = 2.0) -> Divergen
 
 
 def _check_scalar(name: str, value: float, allow_inf: bool) -> None:
+    # NaN fails ``value >= 0``.
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
     if ok and not allow_inf:
         ok = math.isfinite(value)
-    if not ok or math.isnan(value):
+    if not ok:
         valid = "a number >= 0 (inf allowed)" if allow_inf else "a finite number >= 0"
         raise ValueError(f"{name} must be {valid}, got {value!r}.")
 
