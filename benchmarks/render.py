@@ -8,6 +8,7 @@ Run from the repository root::
     python -m benchmarks.render classifier_accuracy  # classifier_accuracy.csv -> .md
     python -m benchmarks.render cost                 # cost_epochs.csv (+ ...) -> cost.md
     python -m benchmarks.render loss_speed           # loss_speed.csv (+ .json) -> .md
+    python -m benchmarks.render small_tables         # small_tables.csv -> .md
     python -m benchmarks.render --check              # re-render every committed report
                                                      # in memory and compare
 
@@ -30,7 +31,14 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.paths import RESULTS, display
-from benchmarks.reports import classifier_accuracy, cost, filter_detection, loss_speed, suite
+from benchmarks.reports import (
+    classifier_accuracy,
+    cost,
+    filter_detection,
+    loss_speed,
+    small_tables,
+    suite,
+)
 from benchmarks.reports.plots import suite_plots
 
 
@@ -86,6 +94,10 @@ REPORTS = {
     "cost": Report(RESULTS / "cost_epochs.csv", cost.read_and_render,
                    output_for=lambda csv: cost.result_files(csv)[2]),
     "loss_speed": Report(RESULTS / "loss_speed.csv", loss_speed.read_and_render),
+    "small_tables": Report(
+        RESULTS / "small_tables.csv",
+        lambda csv, command: small_tables.markdown(pd.read_csv(csv), command, csv.name),
+    ),
 }
 
 

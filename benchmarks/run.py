@@ -6,6 +6,7 @@ Run from the repository root::
     python -m benchmarks.run suite --tier full [...]   # suite.csv -> suite.md
     python -m benchmarks.run classifier_accuracy       # classifier_accuracy.csv -> .md
     python -m benchmarks.run filter_detection [...]    # filter_detection.csv -> .md
+    python -m benchmarks.run small_tables              # small_tables.csv -> .md
     python -m benchmarks.run cifar10 --data-dir DIR    # cifar10.csv (needs a GPU)
 
 Each cell's rows are appended to the experiment's CSV (``--csv``) as soon as it ends;
@@ -30,6 +31,7 @@ from benchmarks.experiments import (  # noqa: E402
     cifar10,
     classifier_accuracy,
     filter_detection,
+    small_tables,
     suite,
 )
 from benchmarks.paths import display  # noqa: E402
@@ -39,7 +41,7 @@ from benchmarks.runner import ResultsCSV, run  # noqa: E402
 EXPERIMENTS = {
     experiment.name: experiment
     for experiment in (suite.EXPERIMENT, classifier_accuracy.EXPERIMENT,
-                       filter_detection.EXPERIMENT, cifar10.EXPERIMENT)
+                       filter_detection.EXPERIMENT, small_tables.EXPERIMENT, cifar10.EXPERIMENT)
 }
 
 
