@@ -125,7 +125,8 @@ def require_pyarrow(path: str | os.PathLike[str], *, write: bool = False) -> Non
     if importlib.util.find_spec("pyarrow") is None:
         verb = "writing" if write else "reading"
         raise TableError(
-            f"{verb} Parquet file {str(path)!r} needs pyarrow: pip install pyarrow"
+            f"{verb} Parquet file {str(path)!r} needs pyarrow: pip install pyarrow "
+            "(or the extra: pip install 'skantidote[parquet]')"
         )
 
 
