@@ -31,6 +31,9 @@ from skantidote.validation import check_missing_labels, naming_non_numeric_colum
 __all__ = ["AntidoteClassifier", "AntidoteNet", "NonFiniteLossError"]
 
 _BUILTIN_MODULES = {"mlp": MLP, "cnn": CNN}
+# Sparse input is converted to CSR, whose rows a minibatch selects without scanning the
+# other rows (a CSC matrix's rows cost a pass over all its non-zeros per minibatch).
+_SPARSE_FORMAT = "csr"
 
 
 def _softmax(logits: torch.Tensor) -> torch.Tensor:
@@ -58,7 +61,9 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
     learning-rate schedule, diagnostics, the guard against diverging losses, early
     stopping), so a skorch user can assemble the same training in their own net. Inputs
     are converted to float32; standardise tabular features (e.g. with ``StandardScaler``
-    in a ``Pipeline``) as for any neural network.
+    in a ``Pipeline``) as for any neural network. Sparse input (e.g. from a
+    ``OneHotEncoder`` in a ``ColumnTransformer``) is accepted and densified one minibatch
+    at a time, so the whole dense matrix is never held in memory.
 
     Parameters
     ----------
@@ -302,8 +307,10 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (converted to float32). Images go as flattened rows.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (converted to float32). Images go as flattened rows. A sparse
+            matrix (or a DataFrame of sparse columns) is converted to CSR and densified
+            one minibatch at a time, never as a whole.
         y : array-like of shape (n_samples,)
             Possibly noisy class labels (integers, strings, pandas categoricals).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -345,7 +352,7 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
         y : array-like of shape (n_samples,)
             Its labels.
@@ -374,7 +381,10 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         self._check_extra_params()
         check_missing_labels(y)
         with naming_non_numeric_columns(X):
-            X, y = validate_data(self, X, y, dtype=np.float32, reset=not continue_)
+            X, y = validate_data(
+                self, X, y, dtype=np.float32, accept_sparse=_SPARSE_FORMAT,
+                reset=not continue_,
+            )
         check_classification_targets(y)
         classes_, y_enc = self._encode_targets(y, classes, continue_)
         self._fit(
@@ -434,7 +444,7 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -444,16 +454,23 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         """
         check_is_fitted(self)
         with naming_non_numeric_columns(X):
-            X = validate_data(self, X, dtype=np.float32, reset=False)
+            X = validate_data(
+                self, X, dtype=np.float32, accept_sparse=_SPARSE_FORMAT, reset=False
+            )
         with local_torch_rng(net_device(self.net_)):
             return self.net_.predict_proba(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def predict(self, X):
         """Most probable class of every sample.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns

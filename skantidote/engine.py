@@ -24,7 +24,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 from skorch.callbacks import Callback
-from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
 from torch import nn
@@ -267,7 +266,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         valid = None
         if self.early_stopping and not partial:
             X_fit, y_train, w_fit, valid = self._split_validation(
-                X_fit, y_train, w_fit, seed, stratify
+                net, X_fit, y_train, w_fit, seed, stratify
             )
         net.max_epochs = 1 if partial else self.max_epochs
         net.lr = self.lr
@@ -354,8 +353,12 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         callbacks["lr_schedule"].schedule = self.lr_schedule
         callbacks["early_stopping"].patience = self.n_iter_no_change
 
-    def _split_validation(self, X, y, w, seed, stratify):
-        """Hold out ``validation_fraction`` of the rows, stratified when possible."""
+    def _split_validation(self, net, X, y, w, seed, stratify):
+        """Hold out ``validation_fraction`` of the rows, stratified when possible.
+
+        The held-out rows become the dataset ``net`` would make of them (for sparse
+        ``X``, one that densifies them a minibatch at a time).
+        """
         index = np.arange(X.shape[0])
         try:
             train, valid = train_test_split(
@@ -368,7 +371,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
                 index, test_size=self.validation_fraction, random_state=seed % 2**32
             )
         w_valid = None if w is None else w[valid]
-        valid_ds = Dataset(net_input(X[valid], w_valid), y[valid])
+        valid_ds = net.get_dataset(net_input(X[valid], w_valid), y[valid])
         return X[train], y[train], None if w is None else w[train], valid_ds
 
     # ------------------------------------------------------------------ the net

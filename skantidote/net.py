@@ -1,24 +1,36 @@
 """The skorch network that :class:`~skantidote.AntidoteClassifier` trains.
 
-Its one job is to carry per-row sample weights from the data to the criterion: everything
-else about training with ANTIDOTE (warm-up, learning-rate schedule, diagnostics, early
-stopping, the guard against diverging losses) is a callback in :mod:`skantidote.callbacks`,
-so that any skorch net can use it.
+Its one job is to feed the data to the module and the criterion: per-row sample weights
+go to the criterion, and rows of a scipy sparse matrix are densified one minibatch at a
+time (:class:`SparseRowsDataset`). Everything else about training with ANTIDOTE (warm-up,
+learning-rate schedule, diagnostics, early stopping, the guard against diverging losses)
+is a callback in :mod:`skantidote.callbacks`, so that any skorch net can use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
+from scipy import sparse
 from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
 from torch import nn
+from torch.utils.data import BatchSampler, RandomSampler, SequentialSampler
 
 from skantidote.exceptions import NonFiniteLossError
 
-__all__ = ["AcceleratedAntidoteNet", "AntidoteNet", "net_device", "net_input", "resolve_device"]
+__all__ = [
+    "AcceleratedAntidoteNet",
+    "AntidoteNet",
+    "SparseRowsDataset",
+    "net_device",
+    "net_input",
+    "resolve_device",
+]
 
 
 def net_input(X, sample_weight=None):
@@ -26,7 +38,7 @@ def net_input(X, sample_weight=None):
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The features.
     sample_weight : array-like of shape (n_samples,), optional
         Per-row weights of the reference distribution; ``None`` for the uniform one.
@@ -47,14 +59,133 @@ def net_input(X, sample_weight=None):
     return X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
 
 
+def _has_sparse_features(X) -> bool:
+    """Whether ``X``, or a value of :func:`net_input`'s dict ``X``, is a sparse matrix."""
+    if isinstance(X, Mapping):
+        return any(sparse.issparse(value) for value in X.values())
+    return sparse.issparse(X)
+
+
+class SparseRowsDataset(torch.utils.data.Dataset):
+    """Rows of a scipy sparse matrix, densified one minibatch at a time.
+
+    An item is a minibatch: ``dataset[indices]`` slices the CSR matrix once (scipy's
+    vectorised row selection; row-by-row slicing in Python costs more than the training
+    step) and returns ``(X_batch, y_batch)`` as skorch's ``Dataset`` would after
+    collation: ``X_batch`` a dense float32 tensor, or a dict of tensors for
+    :func:`net_input`'s ``{"X": X, "sample_weight": w}``. The whole matrix is never
+    densified, so a fit needs memory for the sparse matrix and one dense minibatch.
+    :class:`AntidoteNet` builds it for sparse input and iterates it with a batch sampler
+    (``DataLoader(dataset, batch_size=None, sampler=BatchSampler(...))``).
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_samples, n_features), or dict
+        The features, or :func:`net_input`'s dict whose ``"X"`` is sparse. Other sparse
+        formats than CSR are converted to CSR once: selecting rows of a CSC or COO matrix
+        scans all its non-zeros at every batch.
+    y : array-like of shape (n_samples,), optional
+        The targets; ``None`` for prediction (the batches then hold zeros as targets, as
+        skorch's ``Dataset`` does).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> from skantidote.net import SparseRowsDataset, net_input
+    >>> X = sparse.random(5, 4, density=0.5, format="csr", random_state=0)
+    >>> dataset = SparseRowsDataset(net_input(X, np.ones(5)), np.arange(5))
+    >>> features, y = dataset[[4, 0]]
+    >>> features["X"].dtype, tuple(features["X"].shape), y.tolist()
+    (torch.float32, (2, 4), [4, 0])
+    """
+
+    def __init__(self, X, y=None) -> None:
+        if isinstance(X, Mapping):
+            self.X = {name: _row_indexable(values) for name, values in X.items()}
+        else:
+            self.X = _row_indexable(X)
+        self.y = None if y is None else _row_indexable(y)
+        lengths = {name: values.shape[0] for name, values in self._named_columns().items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                f"X and y must have one entry per row, got numbers of rows {lengths}."
+            )
+        self._len = next(iter(lengths.values()))
+
+    def _named_columns(self) -> dict:
+        named = dict(self.X) if isinstance(self.X, Mapping) else {"X": self.X}
+        if self.y is not None:
+            named["y"] = self.y
+        return named
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, indices: Sequence[int]):
+        index = np.asarray(indices, dtype=np.intp)
+        if isinstance(self.X, Mapping):
+            features = {k: _rows(v, index) for k, v in self.X.items()}
+        else:
+            features = _rows(self.X, index)
+        target = torch.zeros(len(index)) if self.y is None else _rows(self.y, index)
+        return features, target
+
+
+def _row_indexable(values):
+    """``values`` in a form whose rows one index array selects quickly."""
+    if sparse.issparse(values):
+        return values.tocsr()
+    if isinstance(values, torch.Tensor):
+        return values
+    return np.asarray(values)
+
+
+def _rows(values, index: np.ndarray) -> torch.Tensor:
+    """The rows ``index`` of ``values`` as a tensor; sparse rows densified to float32."""
+    if sparse.issparse(values):
+        return torch.from_numpy(values[index].toarray().astype(np.float32, copy=False))
+    return torch.as_tensor(values[index])
+
+
+def _batch_sampler_kwargs(
+    dataset, batch_size, *, shuffle=False, sampler=None, batch_sampler=None,
+    drop_last=False, generator=None, **kwargs,
+) -> dict:
+    """``DataLoader`` keyword arguments that fetch whole minibatches from ``dataset``.
+
+    The same samplers as a ``DataLoader`` with ``batch_size``, ``shuffle``, ``sampler``,
+    ``batch_sampler`` and ``drop_last`` would build (so that the same random state gives
+    the same minibatches as for dense input), passed as the ``sampler`` of a loader
+    without automatic batching: each minibatch's index list is one ``dataset[...]`` call.
+    """
+    if batch_sampler is None:
+        if sampler is not None and shuffle:
+            raise ValueError(
+                f"iterator sampler={sampler!r} and shuffle=True are mutually exclusive; "
+                "pass one of them."
+            )
+        if sampler is None:
+            sampler = (
+                RandomSampler(dataset, generator=generator) if shuffle
+                else SequentialSampler(dataset)
+            )
+        batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+    return dict(batch_size=None, sampler=batch_sampler, generator=generator, **kwargs)
+
+
 class AntidoteNet(NeuralNetClassifier):
     """skorch classifier that passes per-row sample weights to its criterion.
 
     Feed it :func:`net_input` ``(X, sample_weight)``: ``infer`` gives the module the
     features only, and ``get_loss`` calls ``criterion(y_pred, y_true,
     sample_weight=w)`` (``criterion(y_pred, y_true)`` without weights, so any loss with
-    that signature works, torch's own included). A criterion that reports non-finite losses
-    (as :class:`~skantidote.loss.AntidoteLoss` does) raises
+    that signature works, torch's own included). Sparse features (a scipy sparse matrix
+    as ``X``, in training, validation and prediction) are densified one minibatch at a
+    time by a :class:`SparseRowsDataset`, unless a ``dataset`` is configured; the
+    ``iterator_train__*``/``iterator_valid__*`` samplers then yield whole minibatches,
+    so a ``collate_fn`` receives one ``(X_batch, y_batch)``. A criterion that reports
+    non-finite losses (as :class:`~skantidote.loss.AntidoteLoss` does) raises
     :class:`~skantidote.exceptions.NonFiniteLossError` naming the epoch.
 
     The validation labels are noisy too, so the validation loss is the criterion's own
@@ -83,6 +214,32 @@ class AntidoteNet(NeuralNetClassifier):
     >>> net.predict_proba(X).shape
     (64, 2)
     """
+
+    def get_dataset(self, X, y=None):
+        # Sparse rows get their own dataset unless the user configured one: skorch's
+        # Dataset densifies them one row at a time, which is slower than training.
+        if (
+            _has_sparse_features(X)
+            and self.dataset is Dataset
+            and not self.get_params_for("dataset")
+        ):
+            return SparseRowsDataset(X, y)
+        return super().get_dataset(X, y)
+
+    def get_iterator(self, dataset, training=False):
+        # A skorch Dataset of sparse rows (e.g. the validation set of predefined_split)
+        # holds the same data: it is iterated a minibatch at a time too.
+        if type(dataset) is Dataset and _has_sparse_features(dataset.X):
+            dataset = SparseRowsDataset(dataset.X, dataset.y)
+        if not isinstance(dataset, SparseRowsDataset):
+            return super().get_iterator(dataset, training=training)
+        prefix = "iterator_train" if training else "iterator_valid"
+        iterator = self.iterator_train if training else self.iterator_valid
+        kwargs = self.get_params_for(prefix)
+        batch_size = kwargs.pop("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        return iterator(dataset, **_batch_sampler_kwargs(dataset, batch_size, **kwargs))
 
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping):

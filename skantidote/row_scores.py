@@ -33,8 +33,10 @@ def score_rows(net, X, y, sample_weight=None, *, probabilities: bool = True) -> 
     ----------
     net : skorch.NeuralNet
         An initialised net whose module returns logits.
-    X : array-like of shape (n_samples, n_features)
-        The rows, as the net is fed them.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The rows, as the net is fed them. An :class:`~skantidote.net.AntidoteNet` scores
+        sparse rows a minibatch at a time (never densifying the whole matrix); give a
+        sparse matrix in CSR format (others are converted to CSR first).
     y : array-like of shape (n_samples,)
         Their integer-encoded labels.
     sample_weight : array-like of shape (n_samples,), optional

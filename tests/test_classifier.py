@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits, make_blobs
@@ -37,13 +38,17 @@ DATA = Path(__file__).parent / "data"
 FAST = dict(hidden_layer_sizes=(32,), max_epochs=20, warmup_epochs=2, lr=0.01, random_state=0)
 
 
+_WEIGHTS_ARE_NOT_REPEATS = (
+    "each minibatch normalises its own sample weights, so weighting cannot equal repeating "
+    "rows exactly"
+)
+
+
 @parametrize_with_checks(
     [AntidoteClassifier(**FAST)],
     expected_failed_checks=lambda est: {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "each minibatch normalises its own sample weights, so weighting cannot equal "
-            "repeating rows exactly"
-        )
+        "check_sample_weight_equivalence_on_dense_data": _WEIGHTS_ARE_NOT_REPEATS,
+        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS_ARE_NOT_REPEATS,
     },
 )
 def test_sklearn_compatible(estimator, check):
@@ -631,6 +636,90 @@ def test_invalid_parameters(blobs, params, match):
 
 
 # ----------------------------------------------------------------------------------
+# sparse input
+# ----------------------------------------------------------------------------------
+
+
+def _same_fit(sparse_clf, dense_clf, X_sparse, X_dense):
+    """The two classifiers trained the same: same epochs, predictions and row weights."""
+    assert [{**r, "dur": 0} for r in sparse_clf.history_] == [
+        {**r, "dur": 0} for r in dense_clf.history_
+    ]
+    np.testing.assert_array_equal(sparse_clf.sample_weights_, dense_clf.sample_weights_)
+    np.testing.assert_array_equal(
+        sparse_clf.predict_proba(X_sparse), dense_clf.predict_proba(X_dense)
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_input_trains_exactly_as_dense(blobs, fmt):
+    X, y = blobs
+    X = np.where(np.abs(X) < 0.5, 0.0, X)  # a third of the entries are zeros
+    weights = np.linspace(0.0, 2.0, len(X))  # the first row has weight 0: left out
+    params = dict(max_epochs=4, early_stopping=True, validation_fraction=0.2)
+    X_sparse = sparse.csr_matrix(X).asformat(fmt)
+    sparse_clf = fast(**params).fit(X_sparse, y, weights)
+    dense_clf = fast(**params).fit(X, y, weights)
+    assert sparse_clf.n_features_in_ == 4 and sparse_clf.best_epoch_ is not None
+    _same_fit(sparse_clf, dense_clf, X_sparse, X)
+    assert sparse_clf.score(X_sparse, y) > 0.9
+
+
+def test_sparse_warm_start_and_partial_fit_continue_as_dense(blobs):
+    X, y = blobs
+    X_sparse = sparse.csr_matrix(X)
+    params = dict(max_epochs=2, warmup_epochs=1, warm_start=True)
+    sparse_clf = fast(**params).fit(X_sparse, y).fit(X_sparse, y)
+    dense_clf = fast(**params).fit(X, y).fit(X, y)
+    _same_fit(sparse_clf, dense_clf, X_sparse, X)
+    sparse_clf = fast().partial_fit(X_sparse[:100], y[:100], classes=[0, 1, 2])
+    dense_clf = fast().partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    sparse_clf.partial_fit(X_sparse, y)
+    dense_clf.partial_fit(X, y)
+    _same_fit(sparse_clf, dense_clf, X_sparse, X)
+
+
+def test_a_frame_of_sparse_columns_is_sparse_input(blobs):
+    X, y = blobs
+    frame = pd.DataFrame.sparse.from_spmatrix(sparse.csr_matrix(X), columns=list("abcd"))
+    clf = fast(max_epochs=2, warmup_epochs=1).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, list("abcd"))
+    _same_fit(clf, fast(max_epochs=2, warmup_epochs=1).fit(X, y), frame, X)
+
+
+def test_the_whole_sparse_matrix_is_never_densified(monkeypatch):
+    densified = []
+    for matrix in (sparse.csr_matrix, sparse.csc_matrix, sparse.coo_matrix):
+        toarray = matrix.toarray
+
+        def recording(self, *args, _toarray=toarray, **kwargs):
+            densified.append(self.shape[0])
+            return _toarray(self, *args, **kwargs)
+
+        monkeypatch.setattr(matrix, "toarray", recording)
+    X = sparse.random(2000, 50, density=0.05, format="csc", random_state=0)
+    y = (X @ np.linspace(-1, 1, 50) > 0).astype(int)
+    weights = np.ones(2000)
+    weights[:100] = 0
+    clf = fast(
+        max_epochs=2, warmup_epochs=1, batch_size=64, early_stopping=True,
+        iterator_valid__batch_size=100,
+    )
+    clf.fit(X, y, sample_weight=weights)
+    clf.partial_fit(X, y)
+    clf.predict_proba(X)
+    # Training, validation, sample_weights_ and prediction batches: no more rows than a
+    # minibatch at once.
+    assert densified and max(densified) <= max(64, 100)
+
+
+def test_non_numeric_columns_are_named():
+    frame = pd.DataFrame({"age": [30.0, 40.0, 50.0, 60.0], "job": ["a", "b", "a", "b"]})
+    with pytest.raises(ValueError, match=r"non-numeric columns \['job'\]"):
+        fast().fit(frame, [0, 1, 0, 1])
+
+
+# ----------------------------------------------------------------------------------
 # scikit-learn tools
 # ----------------------------------------------------------------------------------
 
@@ -665,6 +754,33 @@ def test_pipeline_with_column_transformer_on_adult():
     score = pipe.score(X_test, y_test)
     assert score > majority.score(X_test, y_test) + 0.08
     assert score > logistic.score(X_test, y_test) - 0.05
+
+
+def test_pipeline_with_a_sparse_one_hot_encoder_on_adult():
+    frame = pd.read_csv(DATA / "adult_sample.csv")
+    y = frame.pop("income")
+    categorical = frame.select_dtypes(exclude="number").columns
+    numeric = frame.select_dtypes(include="number").columns
+
+    def encoded(**one_hot):
+        return make_pipeline(
+            ColumnTransformer([
+                ("num", StandardScaler(), numeric),
+                ("cat", OneHotEncoder(handle_unknown="ignore", **one_hot), categorical),
+            ]),
+            AntidoteClassifier(
+                hidden_layer_sizes=(32,), max_epochs=10, warmup_epochs=3, lr=0.01,
+                random_state=0,
+            ),
+        )
+
+    X_train, X_test, y_train, y_test = frame[:600], frame[600:], y[:600], y[600:]
+    pipe = encoded().fit(X_train, y_train)  # OneHotEncoder's default: sparse output
+    assert sparse.issparse(pipe[0].transform(X_test))
+    majority = DummyClassifier(strategy="most_frequent").fit(X_train, y_train)
+    assert pipe.score(X_test, y_test) > majority.score(X_test, y_test) + 0.08
+    dense = encoded(sparse_output=False).fit(X_train, y_train)
+    np.testing.assert_array_equal(pipe.predict_proba(X_test), dense.predict_proba(X_test))
 
 
 def test_grid_search_over_radius(blobs):

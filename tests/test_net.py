@@ -1,14 +1,25 @@
-"""AntidoteNet: sample weights reach the criterion; any loss with the call signature works."""
+"""AntidoteNet: sample weights reach the criterion; any loss with the call signature works;
+sparse rows are densified a minibatch at a time."""
 
 import numpy as np
 import pytest
 import torch
+from scipy import sparse
 from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
 
 from skantidote.exceptions import NonFiniteLossError
 from skantidote.loss import AntidoteLoss
 from skantidote.modules import MLP
-from skantidote.net import AntidoteNet, net_device, net_input, resolve_device
+from skantidote.net import (
+    AntidoteNet,
+    SparseRowsDataset,
+    net_device,
+    net_input,
+    resolve_device,
+)
+from skantidote.row_scores import score_rows
 
 
 @pytest.fixture
@@ -32,11 +43,11 @@ class _Recording(torch.nn.Module):
 
 
 def _net(criterion, **kwargs):
-    return AntidoteNet(
-        MLP, module__n_features=4, module__n_classes=2, module__hidden_layer_sizes=(8,),
-        criterion=criterion, max_epochs=1, batch_size=32, train_split=None, verbose=0,
-        **kwargs,
+    params = dict(
+        module__n_features=4, module__n_classes=2, module__hidden_layer_sizes=(8,),
+        max_epochs=1, batch_size=32, train_split=None, verbose=0,
     )
+    return AntidoteNet(MLP, criterion=criterion, **{**params, **kwargs})
 
 
 def test_sample_weights_reach_the_criterion_batch_by_batch(data):
@@ -94,3 +105,81 @@ def test_devices():
             resolve_device("cuda:0")
     net = NeuralNetClassifier(torch.nn.Linear(2, 2), device=None).initialize()
     assert net_device(net) == torch.device("cpu")  # from the module's parameters
+
+
+# ----------------------------------------------------------------------------------
+# sparse rows
+# ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sparse_data():
+    X = sparse.random(96, 4, density=0.5, format="csr", dtype=np.float32, random_state=0)
+    y = (X[:, 0].toarray().ravel() > X[:, 1].toarray().ravel()).astype(np.int64)
+    return X, y
+
+
+def test_a_sparse_item_is_a_dense_float32_minibatch(sparse_data):
+    X, y = sparse_data
+    w = np.linspace(0.5, 2.0, len(y), dtype=np.float32)
+    features, target = SparseRowsDataset(net_input(X.astype(np.float64), w), y)[[7, 3, 7]]
+    assert features["X"].dtype == torch.float32
+    np.testing.assert_array_equal(features["X"].numpy(), X[[7, 3, 7]].toarray())
+    np.testing.assert_array_equal(features["sample_weight"].numpy(), w[[7, 3, 7]])
+    np.testing.assert_array_equal(target.numpy(), y[[7, 3, 7]])
+    # Prediction has no targets: zeros stand in for them, as in skorch's Dataset.
+    assert SparseRowsDataset(X)[[0, 1]][1].tolist() == [0.0, 0.0]
+    assert len(SparseRowsDataset(X)) == 96
+
+
+def test_sparse_rows_are_held_as_csr(sparse_data):
+    X, y = sparse_data
+    dataset = SparseRowsDataset(net_input(X.tocoo(), np.ones(96)), y)
+    assert dataset.X["X"].format == "csr"
+    np.testing.assert_array_equal(dataset[[5]][0]["X"].numpy(), X[[5]].toarray())
+
+
+def test_sparse_rows_need_one_target_per_row(sparse_data):
+    X, y = sparse_data
+    with pytest.raises(ValueError, match=r"numbers of rows \{'X': 96, 'y': 95\}"):
+        SparseRowsDataset(X, y[:-1])
+
+
+def test_sparse_input_trains_exactly_as_dense(sparse_data):
+    X, y = sparse_data
+    w = np.linspace(0.5, 2.0, len(y), dtype=np.float32)
+    nets = []
+    for features in (X, X.toarray()):
+        valid = Dataset(net_input(features[:32], w[:32]), y[:32])
+        net = _net(_Recording, max_epochs=2, train_split=predefined_split(valid))
+        torch.manual_seed(0)
+        nets.append(net.fit(net_input(features[32:], w[32:]), y[32:]))
+    sparse_net, dense_net = nets
+    # The same shuffled minibatches, weights and losses, epoch by epoch: two training
+    # batches and the validation batch per epoch.
+    assert [len(call) for call in sparse_net.criterion_.calls] == [32, 32, 32] * 2
+    torch.testing.assert_close(
+        torch.cat(sparse_net.criterion_.calls), torch.cat(dense_net.criterion_.calls)
+    )
+    for key in ("train_loss", "valid_loss", "valid_acc"):
+        assert sparse_net.history[:, key] == dense_net.history[:, key]
+    torch.testing.assert_close(sparse_net.forward(X), dense_net.forward(X.toarray()))
+    sparse_scores = score_rows(sparse_net, X, y, w)
+    dense_scores = score_rows(dense_net, X.toarray(), y, w)
+    np.testing.assert_array_equal(sparse_scores.weights, dense_scores.weights)
+
+
+def test_sparse_batches_follow_the_iterator_parameters(sparse_data):
+    X, y = sparse_data
+    net = _net(
+        _Recording, iterator_train__batch_size=40, iterator_train__drop_last=True,
+        iterator_valid__batch_size=-1,
+    ).fit(net_input(X, np.ones(96, dtype=np.float32)), y)
+    assert [len(call) for call in net.criterion_.calls] == [40, 40]
+    assert [len(batch) for batch in net.forward_iter(X)] == [96]
+    net = _net(
+        _Recording, iterator_train__sampler=torch.utils.data.SequentialSampler(range(96)),
+        iterator_train__shuffle=True,
+    )
+    with pytest.raises(ValueError, match="sampler=.* and shuffle=True are mutually exclusive"):
+        net.fit(X, y)
