@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from sklearn.utils.validation import check_array, validate_data
 from skantidote.callbacks.late_epoch_scores import LateEpochScores
 from skantidote.classifier import AntidoteClassifier
 from skantidote.loss import AntidoteLoss
+from skantidote.validation import check_missing_labels, naming_non_numeric_columns
 
 __all__ = ["DEFAULT_SCORING_FORGET_RATE", "NoisyLabelFilter", "scoring_forget_rate"]
 
@@ -58,12 +61,19 @@ def scoring_forget_rate(forget_rate: float | str) -> float:
 class NoisyLabelFilter(BaseCleaningSampler):
     """Flag mislabeled rows with ANTIDOTE and remove or relabel them.
 
-    An imbalanced-learn cleaning sampler: :meth:`fit_resample` trains an
-    :class:`~skantidote.AntidoteClassifier` once on the noisy data, scores every row, and
-    returns the data without the rows it flags (or with their labels corrected). In an
-    ``imblearn.pipeline.Pipeline`` it cleans the training data of whatever model follows;
-    at prediction time it does nothing, as samplers do. A plain scikit-learn ``Pipeline``
-    cannot host it, because its transformers must keep every row.
+    An imbalanced-learn cleaning sampler, and a label-issue report. :meth:`fit` trains an
+    :class:`~skantidote.AntidoteClassifier` once on the noisy data, scores every row and
+    flags the suspicious ones: ``label_issues_`` (cleanlab's column names), ``noise_rate_``
+    and ``pred_probs_`` are then set. :meth:`fit_resample` does the same work, once, and
+    returns the data without the flagged rows (or with their labels corrected).
+
+    In a pipeline, use ``imblearn.pipeline.Pipeline`` (or ``imblearn.pipeline.
+    make_pipeline``): there the filter cleans the training data of whatever model follows,
+    during ``fit`` only, and does nothing at prediction time, where every row must get a
+    prediction. A plain scikit-learn ``Pipeline`` cannot host it and fails with "All
+    intermediate steps should be transformers": its steps before the last must return as
+    many rows as they receive (``fit_transform``), while a sampler changes the rows and the
+    labels (``fit_resample``), which is what imbalanced-learn's ``Pipeline`` adds.
 
     Scoring. While ANTIDOTE trains, mislabeled rows keep high losses and are down-weighted
     ("forgotten"), so the model keeps predicting their true class. Every row's
@@ -83,6 +93,11 @@ class NoisyLabelFilter(BaseCleaningSampler):
     ``forget_rate=r`` flags the ``r`` fraction of targeted rows with the lowest quality;
     ``threshold=t`` flags rows with quality below ``t``.
 
+    Other tools. ``pred_probs_`` holds the averaged probabilities (cleanlab's
+    ``pred_probs``), columns in the order of ``classes_``. Tools that want integer labels
+    ``0 .. n_classes - 1``, such as ``cleanlab.filter.find_label_issues(labels,
+    pred_probs)``, get them as ``np.searchsorted(filter.classes_, y)``.
+
     Parameters
     ----------
     estimator : estimator, default=None
@@ -90,7 +105,10 @@ class NoisyLabelFilter(BaseCleaningSampler):
         ``Pipeline`` ending in one (its steps before the last are fitted once on all rows),
         or, with ``cv``, any classifier with ``predict_proba``. ``None`` uses
         ``AntidoteClassifier(forget_rate=forget_rate if a number > 0 else 0.2,
-        random_state=random_state)``.
+        random_state=random_state)``. A ``Pipeline`` estimator receives ``X`` as it is, so
+        it can encode a raw DataFrame (strings, categories, missing values) while the
+        filter returns the kept rows of the raw DataFrame; a bare classifier needs numeric
+        ``X``.
     forget_rate : float in [0, 1) or "auto", default="auto"
         Fraction of the targeted rows to flag, or ``"auto"`` to flag the rows whose
         predicted class differs from their label. Ignored when ``threshold`` is set.
@@ -119,8 +137,15 @@ class NoisyLabelFilter(BaseCleaningSampler):
         One row per input row (indexed like the input), with cleanlab's column names:
         ``is_label_issue``, ``label_quality`` (0-1, low is suspicious), ``given_label``,
         ``predicted_label`` and ``sample_weight`` (the mean ANTIDOTE weight).
+    pred_probs_ : ndarray of shape (n_samples, n_classes)
+        The class probabilities of every row that the flags are computed from (averaged
+        over the last ``averaging_epochs`` epochs, or out of fold with ``cv``), columns in
+        the order of ``classes_``; rows sum to 1.
+    classes_ : ndarray of shape (n_classes,)
+        The sorted labels of ``y``.
     sample_indices_ : ndarray of shape (n_kept,)
-        Positions of the rows returned by :meth:`fit_resample`.
+        Positions of the rows that :meth:`fit_resample` returns (the rows not flagged, and
+        with ``action="relabel"`` the relabelled ones).
     noise_rate_ : float
         Estimated noise rate: the fraction of all rows whose predicted class differs from
         their given label (whatever rule flags).
@@ -131,22 +156,38 @@ class NoisyLabelFilter(BaseCleaningSampler):
     sampling_strategy_ : dict
         The classes targeted, as resolved by imbalanced-learn.
     n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+        Number of features seen in :meth:`fit` or :meth:`fit_resample`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in :meth:`fit` or :meth:`fit_resample` (only when ``X`` has
+        string column names).
+
+    See Also
+    --------
+    skantidote.AntidoteClassifier : The classifier that scores the rows.
+    imblearn.pipeline.Pipeline : The pipeline that applies samplers at fit time.
 
     Examples
     --------
+    >>> from imblearn.pipeline import make_pipeline
     >>> from sklearn.datasets import load_digits
-    >>> from skantidote import NoisyLabelFilter
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skantidote import AntidoteClassifier, NoisyLabelFilter
     >>> from skantidote.noise import symmetric_noise
     >>> X, y = load_digits(return_X_y=True)
-    >>> X = X / 16.0
+    >>> X, y = X[:600] / 16.0, y[:600]
     >>> y_noisy, is_noisy = symmetric_noise(y, 0.2, random_state=0)
-    >>> cleaner = NoisyLabelFilter(forget_rate=0.2, random_state=0)
-    >>> X_clean, y_clean = cleaner.fit_resample(X, y_noisy)
-    >>> issues = cleaner.label_issues_
-    >>> precision = is_noisy[issues["is_label_issue"].to_numpy()].mean()
-    >>> bool(precision > 0.8)
-    True
+    >>> cleaner = NoisyLabelFilter(
+    ...     AntidoteClassifier(max_epochs=40, random_state=0), random_state=0
+    ... )
+    >>> model = make_pipeline(cleaner, LogisticRegression(max_iter=1000))
+    >>> model = model.fit(X, y_noisy)  # the regression learns from the kept rows
+    >>> issues = model[0].label_issues_
+    >>> flagged = issues["is_label_issue"].to_numpy()
+    >>> precision, recall = is_noisy[flagged].mean(), flagged[is_noisy].mean()
+    >>> bool(precision > 0.85), bool(recall > 0.85)
+    (True, True)
+    >>> model[0].pred_probs_.shape  # for other tools, e.g. cleanlab's
+    (600, 10)
     """
 
     _parameter_constraints: dict = {
@@ -185,8 +226,48 @@ class NoisyLabelFilter(BaseCleaningSampler):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **params):
+        """Score every row and flag the suspicious ones: the label-issue report.
+
+        Trains the estimator once (``cv`` times with ``cv``) and sets ``label_issues_``,
+        ``pred_probs_``, ``noise_rate_``, ``sample_indices_`` and the fitted estimator(s);
+        no row is dropped. :meth:`fit_resample` does the same and also returns the kept
+        rows. Calling :meth:`fit_resample` after :meth:`fit` trains again: it is a fitting
+        method, and like every scikit-learn ``fit`` it starts from the data it is given.
+        Reusing the earlier scores would mean recognising the same data, at the cost of a
+        pass over ``X`` to hash it, or by identity, which would return stale rows for an
+        array modified in place. To have both the report and the cleaned rows from one
+        training run, call :meth:`fit_resample` alone; after :meth:`fit`, the cleaned
+        data are the rows ``sample_indices_`` of ``X``, with the labels
+        ``np.where(issues.is_label_issue, issues.predicted_label, issues.given_label)``
+        (``issues = label_issues_``) at those positions.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features. A DataFrame is passed to the estimator as it is (so a ``Pipeline``
+            estimator can select columns by name).
+        y : array-like, Series or Categorical of shape (n_samples,)
+            The possibly noisy labels.
+        **params : dict
+            Passed to the estimator's ``fit`` (e.g. ``sample_weight``).
+
+        Returns
+        -------
+        self : NoisyLabelFilter
+            The fitted filter.
+        """
+        y_1d, _ = self._check_inputs(X, y)
+        self._find_label_issues(X, y_1d, params)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_resample(self, X, y, **params):
         """Score every row, flag the suspicious ones, and return the cleaned data.
+
+        One training run (``cv`` with ``cv``), which also sets every attribute that
+        :meth:`fit` sets. In an ``imblearn.pipeline.Pipeline`` this is the method that
+        the pipeline calls at fit time.
 
         Parameters
         ----------
@@ -194,7 +275,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
             Features. A DataFrame is passed to the estimator as it is (so a ``Pipeline``
             estimator can select columns by name) and returned as a DataFrame with the
             kept rows' original index.
-        y : array-like or Series of shape (n_samples,)
+        y : array-like, Series or Categorical of shape (n_samples,)
             The possibly noisy labels.
         **params : dict
             Passed to the estimator's ``fit`` (e.g. ``sample_weight``).
@@ -204,28 +285,47 @@ class NoisyLabelFilter(BaseCleaningSampler):
         X_resampled : same type as X, of shape (n_kept, n_features)
             The kept rows.
         y_resampled : same type as y, of shape (n_kept,)
-            Their labels, corrected for relabelled rows.
+            Their labels, corrected for relabelled rows: a NumPy array of the same dtype,
+            a list, a Series with the same name, index and dtype (categorical included),
+            a Categorical with the same categories, or a one-column DataFrame.
         """
+        y_1d, binarize_y = self._check_inputs(X, y)
+        X_res, y_res = self._fit_resample(X, y_1d, **params)
+        return X_res, _resampled_target(y, y_res, self.sample_indices_, binarize_y, self.classes_)
+
+    def _check_inputs(self, X, y):
+        """Validate ``X`` and ``y`` and resolve ``sampling_strategy_``; ``y`` as 1-D labels."""
         # Validation only: the estimator gets the caller's X (a DataFrame keeps its columns).
         _, y_1d, binarize_y = self._check_X_y(X, y)
         self.sampling_strategy_ = check_sampling_strategy(
             self.sampling_strategy, y_1d, self._sampling_type
         )
-        return self._fit_resample(X, y_1d, original_y=y, binarize_y=binarize_y, **params)
+        return y_1d, binarize_y
 
     def _check_X_y(self, X, y, accept_sparse=None):
+        # As object, float NaN and a missing category are caught too, not only None.
+        check_missing_labels(np.asarray(y, dtype=object))
         # A Pipeline estimator may encode categories and impute missing values, so then any
-        # dtype and NaN pass; a bare classifier needs finite numbers. Sparse input is
-        # densified for the network (which trains on dense float32) and returned sparse.
+        # dtype and NaN pass; a bare classifier needs finite numbers.
         lenient = isinstance(self.estimator, Pipeline)
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        X, y = validate_data(
-            self, X, y, reset=True, dtype=None if lenient else "numeric",
-            ensure_all_finite=not lenient, accept_sparse=True,
-        )
+        with _naming_non_numeric_columns(X):
+            X, y = validate_data(
+                self, X, y, reset=True, dtype=None if lenient else "numeric",
+                ensure_all_finite=not lenient, accept_sparse=True,
+            )
         return X, y, binarize_y
 
-    def _fit_resample(self, X, y, *, original_y=None, binarize_y=False, **params):
+    def _fit_resample(self, X, y, **params):
+        y_cleaned = self._find_label_issues(X, y, params)
+        return _safe_indexing(X, self.sample_indices_), y_cleaned[self.sample_indices_]
+
+    def _find_label_issues(self, X, y, params):
+        """Score and flag every row, set the fitted attributes; the cleaned labels of all rows.
+
+        The rows to keep are ``sample_indices_``; the labels of the rows kept after
+        relabelling are the model's predictions.
+        """
         classes, y_encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
@@ -243,18 +343,20 @@ class NoisyLabelFilter(BaseCleaningSampler):
         quality = probabilities[rows, y_encoded]
         predicted = probabilities.argmax(axis=1)
         disagrees = predicted != y_encoded
+        self.classes_ = classes
+        self.pred_probs_ = probabilities
         self.noise_rate_ = float(disagrees.mean())
 
         targeted = np.isin(y, list(self.sampling_strategy_))
         is_issue = self._flag(quality, disagrees, targeted)
 
         keep = ~is_issue
-        y_new = y.copy()
+        y_cleaned = y
         if self.action == "relabel":
             confident = probabilities[rows, predicted] >= self.relabel_confidence
             relabel = is_issue & confident & disagrees
             keep |= relabel
-            y_new = np.where(relabel, classes[predicted], y)
+            y_cleaned = np.where(relabel, classes[predicted], y)
         self.sample_indices_ = np.flatnonzero(keep)
 
         index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(n)
@@ -268,12 +370,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
             },
             index=index,
         )
-
-        X_res = _safe_indexing(X, self.sample_indices_)
-        y_res = _resampled_target(
-            original_y, y_new, self.sample_indices_, binarize_y, classes
-        )
-        return X_res, y_res
+        return y_cleaned
 
     def _flag(
         self, quality: np.ndarray, disagrees: np.ndarray, targeted: np.ndarray
@@ -368,19 +465,38 @@ def _dense(X):
     return X
 
 
-def _resampled_target(original_y, y_new, keep, binarize_y, classes):
-    """The kept labels in the container type of the caller's ``y``."""
+@contextlib.contextmanager
+def _naming_non_numeric_columns(X) -> Iterator[None]:
+    """The classifier's error naming the non-numeric columns, with the filter's own remedy."""
+    try:
+        with naming_non_numeric_columns(X):
+            yield
+    except ValueError as exc:
+        # The error that names the columns has the failed float conversion as its cause.
+        if "could not convert" not in str(exc.__cause__):
+            raise
+        raise ValueError(
+            f"{exc} Or let the filter's estimator encode them: NoisyLabelFilter("
+            "estimator=make_pipeline(ColumnTransformer([...]), AntidoteClassifier())) "
+            "receives X as it is and returns the kept rows with their raw columns."
+        ) from exc.__cause__
+
+
+def _resampled_target(original_y, y_kept, keep, binarize_y, classes):
+    """The kept labels ``y_kept`` in the container type and dtype of the caller's ``y``."""
     if binarize_y:
-        return label_binarize(y_new[keep], classes=classes)
+        return label_binarize(y_kept, classes=classes)
     if isinstance(original_y, pd.Series):
         out = original_y.iloc[keep].copy()
-        out[:] = y_new[keep]
+        out[:] = y_kept
         return out
     if isinstance(original_y, pd.DataFrame):
         out = original_y.iloc[keep].copy()
-        out.iloc[:, 0] = y_new[keep]
+        out.iloc[:, 0] = y_kept
         return out
-    values = y_new[keep]
+    if isinstance(original_y, pd.api.extensions.ExtensionArray):
+        # A Categorical keeps its categories and order, a nullable array its dtype.
+        return pd.array(y_kept, dtype=original_y.dtype)
     if isinstance(original_y, list):
-        return values.tolist()
-    return values.astype(np.asarray(original_y).dtype, copy=False)
+        return y_kept.tolist()
+    return y_kept.astype(np.asarray(original_y).dtype, copy=False)

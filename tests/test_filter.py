@@ -13,11 +13,13 @@ from imblearn.utils.estimator_checks import (
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_digits, make_classification
 from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from skantidote import AntidoteClassifier, NoisyLabelFilter
@@ -152,11 +154,6 @@ def test_early_stopping_scores_the_restored_model(noisy_digits):
 
 def test_forget_rate_and_threshold_rules(noisy_digits):
     X, _, y_noisy, _ = noisy_digits
-    # fit only validates, as imbalanced-learn samplers do: nothing is trained or scored.
-    validated = fast_filter(forget_rate=0.15)
-    assert validated.fit(X, y_noisy) is validated
-    assert set(validated.sampling_strategy_) == set(range(10))
-    assert not hasattr(validated, "label_issues_")
     cleaner = fast_filter(forget_rate=0.15)
     cleaner.fit_resample(X, y_noisy)
     report = cleaner.label_issues_
@@ -190,6 +187,9 @@ def test_relabel_corrects_confident_rows(noisy_digits):
     np.testing.assert_array_equal(
         y_res[relabelled], report["predicted_label"].to_numpy()[kept][relabelled]
     )
+    # The recipe of fit's docstring gives the same labels from the report alone.
+    recipe = np.where(report.is_label_issue, report.predicted_label, report.given_label)
+    np.testing.assert_array_equal(y_res, recipe[kept])
     assert (y_res[relabelled] == y[kept][relabelled]).mean() > 0.85
     assert (y_noisy[kept][relabelled] == y[kept][relabelled]).mean() < 0.2
 
@@ -299,6 +299,176 @@ def test_pair_noise_is_found(noisy_digits):
     cleaner.fit_resample(X, y_noisy)
     flagged = cleaner.label_issues_["is_label_issue"].to_numpy()
     assert corrupted[flagged].mean() > 0.8
+
+
+class _TrainingCounter(Callback):
+    """Appends to ``TRAININGS`` at the start of every training run.
+
+    Module-global for the same reason as ``RECORDED``: the filter clones its estimator.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        TRAININGS.append(len(net.history))
+
+
+TRAININGS = []
+
+
+@pytest.fixture(scope="module")
+def small_noisy():
+    X, y = make_classification(
+        n_samples=150, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    y_noisy, corrupted = symmetric_noise(y, 0.2, random_state=0)
+    return X.astype(np.float32), y_noisy, corrupted
+
+
+def counted_filter(**params):
+    estimator = small_classifier(max_epochs=4, callbacks=[_TrainingCounter()])
+    return fast_filter(estimator=estimator, **params)
+
+
+def test_fit_is_the_report_and_fit_resample_trains_once(small_noisy):
+    X, y, _ = small_noisy
+    reporter = counted_filter()
+    with pytest.raises(NotFittedError):
+        check_is_fitted(reporter)
+    TRAININGS.clear()
+    assert reporter.fit(X, y) is reporter
+    assert len(TRAININGS) == 1
+    check_is_fitted(reporter)
+    report = reporter.label_issues_
+    assert len(report) == len(y) and report["is_label_issue"].sum() == int(0.1 * len(y))
+    assert reporter.noise_rate_ == pytest.approx(
+        (report["predicted_label"] != report["given_label"]).mean()
+    )
+    np.testing.assert_array_equal(
+        reporter.sample_indices_, np.flatnonzero(~report["is_label_issue"])
+    )
+    assert reporter.estimator_.n_iter_ == 4 and reporter.estimators_ is None
+    np.testing.assert_array_equal(reporter.classes_, [0, 1, 2])
+
+    # fit_resample on a fresh filter: one training run, fit's report, and fit's kept rows.
+    TRAININGS.clear()
+    resampler = counted_filter()
+    X_res, y_res = resampler.fit_resample(X, y)
+    assert len(TRAININGS) == 1
+    pd.testing.assert_frame_equal(resampler.label_issues_, report)
+    np.testing.assert_array_equal(resampler.pred_probs_, reporter.pred_probs_)
+    np.testing.assert_array_equal(X_res, X[reporter.sample_indices_])
+    np.testing.assert_array_equal(y_res, y[reporter.sample_indices_])
+
+    # fit then fit_resample trains again, as the docstring says (it is a fitting method).
+    TRAININGS.clear()
+    reporter.fit_resample(X, y)
+    assert len(TRAININGS) == 1
+    pd.testing.assert_frame_equal(reporter.label_issues_, report)
+
+
+def test_pred_probs_for_cleanlab(small_noisy):
+    from cleanlab.filter import find_label_issues
+
+    X, y, _ = small_noisy
+    labels = np.array(["cat", "dog", "emu"])[y]
+    reporter = fast_filter(estimator=small_classifier(max_epochs=4)).fit(X, labels)
+    np.testing.assert_array_equal(reporter.classes_, ["cat", "dog", "emu"])
+    probs = reporter.pred_probs_
+    assert probs.shape == (len(y), 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+    report = reporter.label_issues_
+    np.testing.assert_array_equal(
+        reporter.classes_[probs.argmax(axis=1)], report["predicted_label"]
+    )
+    # Integer labels 0..K-1 in the order of classes_, as the docstring says.
+    codes = np.searchsorted(reporter.classes_, labels)
+    np.testing.assert_allclose(probs[np.arange(len(y)), codes], report["label_quality"])
+    # cleanlab's "predicted_neq_given" is the filter's forget_rate="auto".
+    flags = find_label_issues(codes, probs, filter_by="predicted_neq_given")
+    np.testing.assert_array_equal(
+        flags, report["predicted_label"] != report["given_label"]
+    )
+    assert find_label_issues(codes, probs).shape == (len(y),)
+
+
+def test_plain_scikit_learn_pipeline_error_is_the_documented_one(small_noisy):
+    X, y, _ = small_noisy
+    model = make_pipeline(fast_filter(), LogisticRegression())
+    with pytest.raises(TypeError, match="should be transformers"):
+        model.fit(X, y)
+
+
+def test_input_errors_are_the_classifier_s():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"age": rng.integers(20, 60, 40), "job": ["Private", "State"] * 20}
+    )
+    y = np.arange(40) % 2
+    with pytest.raises(ValueError, match=r"non-numeric columns \['job'\]") as error:
+        fast_filter().fit_resample(frame, y)
+    assert "OneHotEncoder" in str(error.value)
+    assert "NoisyLabelFilter(estimator=make_pipeline(" in str(error.value)
+    # The same frame passes once the estimator encodes it.
+    encoder = make_column_transformer(
+        (OneHotEncoder(sparse_output=False), ["job"]), remainder=StandardScaler()
+    )
+    encoding = fast_filter(estimator=make_pipeline(encoder, small_classifier(max_epochs=3)))
+    assert len(encoding.fit_resample(frame, y)[0]) == 40 - 4
+
+    X = rng.normal(size=(40, 3))
+    missing = r"1 missing labels \(None or NaN\), first at position 2"
+    for labels in (
+        [0, 1, None] + [0, 1] * 18 + [1],
+        np.r_[0.0, 1.0, np.nan, np.arange(37) % 2],
+        pd.Categorical(["a", "b", None] + ["a", "b"] * 18 + ["a"]),
+    ):
+        with pytest.raises(ValueError, match=missing):
+            fast_filter().fit(X, labels)
+
+
+Y_CONTAINERS = {
+    "int32 array": lambda y: y.astype(np.int32),
+    "string array": lambda y: np.array(["ant", "bee", "cow"])[y],
+    "list": lambda y: np.array(["ant", "bee", "cow"])[y].tolist(),
+    "Series": lambda y: pd.Series(y, index=np.arange(500, 500 + len(y)), name="label"),
+    "categorical Series": lambda y: pd.Series(
+        pd.Categorical.from_codes(y, ["ant", "bee", "cow", "dog"], ordered=True),
+        index=np.arange(500, 500 + len(y)), name="label",
+    ),
+    "Categorical": lambda y: pd.Categorical.from_codes(y, ["ant", "bee", "cow", "dog"]),
+    "DataFrame column": lambda y: pd.DataFrame({"label": y}),
+}
+
+
+@pytest.mark.parametrize("container", list(Y_CONTAINERS))
+def test_y_comes_back_in_its_own_type(small_noisy, container):
+    X, y, _ = small_noisy
+    given = Y_CONTAINERS[container](y)
+    cleaner = fast_filter(
+        estimator=small_classifier(max_epochs=4), forget_rate="auto", action="relabel",
+        relabel_confidence=0.0,
+    )
+    _, y_res = cleaner.fit_resample(X, given)
+    kept = cleaner.sample_indices_
+    report = cleaner.label_issues_
+    # Every flagged row is predicted as another class and relabelled (confidence 0), so
+    # all rows are kept and some labels change.
+    assert len(kept) == len(y)
+    expected = np.where(report.is_label_issue, report.predicted_label, report.given_label)
+    assert (expected != report["given_label"]).any()
+    assert type(y_res) is type(given)
+    if isinstance(given, pd.DataFrame):
+        pd.testing.assert_index_equal(y_res.columns, given.columns)
+        assert (y_res.dtypes == given.dtypes).all()
+        np.testing.assert_array_equal(y_res["label"], expected)
+        return
+    if isinstance(given, list):
+        assert y_res == expected[kept].tolist()
+        return
+    assert y_res.dtype == given.dtype
+    if isinstance(given, pd.Series):
+        assert y_res.name == "label"
+        pd.testing.assert_index_equal(y_res.index, given.index[kept])
+    np.testing.assert_array_equal(np.asarray(y_res), expected[kept])
 
 
 CHECKED = fast_filter()
