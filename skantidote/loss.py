@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -10,7 +11,7 @@ from torch import Tensor, nn
 
 from skantidote.divergences import Divergence, DualSolution, get_divergence, raise_if_nonfinite
 
-__all__ = ["FORGOTTEN_WEIGHT", "AntidoteLoss"]
+__all__ = ["FORGOTTEN_WEIGHT", "SAMPLE_LOSSES", "AntidoteLoss"]
 
 #: A row whose ANTIDOTE weight is below this (a tenth of an average row's influence) counts as
 #: forgotten in the diagnostics. The alpha family forgets exactly (weight 0); KL weights
@@ -18,10 +19,42 @@ __all__ = ["FORGOTTEN_WEIGHT", "AntidoteLoss"]
 FORGOTTEN_WEIGHT = 0.1
 
 
-class AntidoteLoss(nn.Module):
-    """Cross-entropy reweighted by ANTIDOTE's most favourable distribution.
+def _cross_entropy(input: Tensor, target: Tensor) -> Tensor:
+    return F.cross_entropy(input, target, reduction="none")
 
-    For a batch with per-sample cross-entropies ``l_i`` the loss is::
+
+def _row_mean(values: Tensor) -> Tensor:
+    # One loss per row: the mean over a multi-output row keeps the scale of one output.
+    return values.reshape(len(values), -1).mean(dim=1)
+
+
+def _squared_error(input: Tensor, target: Tensor) -> Tensor:
+    return _row_mean((input - target.reshape(input.shape).to(input.dtype)) ** 2)
+
+
+def _absolute_error(input: Tensor, target: Tensor) -> Tensor:
+    return _row_mean((input - target.reshape(input.shape).to(input.dtype)).abs())
+
+
+def _huber(input: Tensor, target: Tensor) -> Tensor:
+    target = target.reshape(input.shape).to(input.dtype)
+    return _row_mean(F.huber_loss(input, target, reduction="none", delta=1.0))
+
+
+#: The per-sample losses :class:`AntidoteLoss` reweights, by name: the network's output
+#: and the targets of a batch to one loss per row.
+SAMPLE_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "cross_entropy": _cross_entropy,
+    "squared_error": _squared_error,
+    "absolute_error": _absolute_error,
+    "huber": _huber,
+}
+
+
+class AntidoteLoss(nn.Module):
+    """A per-sample loss reweighted by ANTIDOTE's most favourable distribution.
+
+    For a batch with per-sample losses ``l_i`` (cross-entropy by default) the loss is::
 
         min_w  E_P[w * l] + kappa * D(w)   subject to   D(w) <= delta,  w >= 0,  E_P[w] = 1
 
@@ -55,6 +88,12 @@ class AntidoteLoss(nn.Module):
     check_finite : bool, optional
         Raise a ``ValueError`` on NaN or infinite losses. Default: on CPU only, since checking
         reads a value back from an accelerator once per batch.
+    sample_loss : str or callable, default="cross_entropy"
+        The per-sample loss that is reweighted: ``"cross_entropy"`` (logits and class
+        indices or probabilities), or for regression ``"squared_error"``,
+        ``"absolute_error"`` or ``"huber"`` (threshold 1, in the targets' units: meant for
+        standardised targets), each the mean over the outputs of a multi-output row; or a
+        callable ``(input, target) -> Tensor of shape (n,)``.
 
     Attributes
     ----------
@@ -97,8 +136,19 @@ class AntidoteLoss(nn.Module):
         tol: float = 1e-10,
         warm_start: bool = True,
         check_finite: bool | None = None,
+        sample_loss: str | Callable[[Tensor, Tensor], Tensor] = "cross_entropy",
     ) -> None:
         super().__init__()
+        if callable(sample_loss):
+            self._sample_loss = sample_loss
+        elif sample_loss in SAMPLE_LOSSES:
+            self._sample_loss = SAMPLE_LOSSES[sample_loss]
+        else:
+            raise ValueError(
+                f"sample_loss must be one of {sorted(SAMPLE_LOSSES)} or a callable "
+                f"(input, target) -> per-sample losses, got {sample_loss!r}."
+            )
+        self.sample_loss = sample_loss
         self.family = get_divergence(divergence, alpha)
         if (forget_rate is None) == (delta is None):
             raise ValueError(
@@ -127,7 +177,10 @@ class AntidoteLoss(nn.Module):
         self._set_solution(None)
 
     def extra_repr(self) -> str:
-        return f"family={self.family!r}, radius={self.radius:.6g}, kappa={self.kappa:g}"
+        text = f"family={self.family!r}, radius={self.radius:.6g}, kappa={self.kappa:g}"
+        if self.sample_loss != "cross_entropy":
+            text += f", sample_loss={self.sample_loss!r}"
+        return text
 
     def forward(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None = None
@@ -136,11 +189,13 @@ class AntidoteLoss(nn.Module):
 
         Parameters
         ----------
-        logits : Tensor of shape (n, n_classes)
-            Unnormalised scores, any floating dtype (half precision is upcast to float32
-            for the cross-entropy).
-        target : Tensor of shape (n,)
-            Class indices (or class probabilities of shape (n, n_classes)).
+        logits : Tensor of shape (n, n_classes) or (n, n_outputs)
+            The network's output: unnormalised scores for ``"cross_entropy"``, predictions
+            for the regression losses; any floating dtype (half precision is upcast to
+            float32 for the loss).
+        target : Tensor of shape (n,) or (n, n_outputs)
+            Class indices (or class probabilities of shape (n, n_classes)); regression
+            targets.
         sample_weight : Tensor of shape (n,), optional
             Non-negative weights defining the reference distribution ``P``.
 
@@ -153,8 +208,8 @@ class AntidoteLoss(nn.Module):
             logits = logits.float()
         if not self.enabled or self.radius == 0.0:
             self._set_solution(None)
-            return self._cross_entropy(logits, target, sample_weight)
-        losses = F.cross_entropy(logits, target, reduction="none")
+            return self._plain_mean(logits, target, sample_weight)
+        losses = self._sample_loss(logits, target)
         if sample_weight is not None:
             sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
         solution = self.family.solve(
@@ -178,22 +233,51 @@ class AntidoteLoss(nn.Module):
             objective = objective + self.kappa * solution.divergence.to(losses.dtype)
         return objective
 
-    def _cross_entropy(
+    def _plain_mean(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None
     ) -> Tensor:
-        """Plain (sample-weighted) mean cross-entropy: no reweighting."""
-        if sample_weight is None:
+        """Plain (sample-weighted) mean of the per-sample losses: no reweighting."""
+        if sample_weight is None and self._sample_loss is _cross_entropy:
+            # The fused mean: the warm-up costs exactly a cross-entropy step.
             objective = F.cross_entropy(logits, target)
         else:
-            losses = F.cross_entropy(logits, target, reduction="none")
-            sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
-            objective = torch.dot(sample_weight, losses) / sample_weight.sum()
+            losses = self._sample_loss(logits, target)
+            if sample_weight is None:
+                objective = losses.mean()
+            else:
+                sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
+                objective = torch.dot(sample_weight, losses) / sample_weight.sum()
         # A NaN or infinite loss makes the mean non-finite: checking the mean costs one read
         # instead of a pass over the batch, and the losses are recomputed only to say which.
         if self._checks_finite(objective) and not math.isfinite(objective.item()):
-            losses = F.cross_entropy(logits.detach(), target, reduction="none")
-            raise_if_nonfinite(losses, "losses")
+            raise_if_nonfinite(self._sample_loss(logits.detach(), target), "losses")
         return objective
+
+    def per_sample(self, input: Tensor, target: Tensor) -> Tensor:
+        """The per-sample losses of a batch, before any reweighting.
+
+        Parameters
+        ----------
+        input : Tensor
+            The network's output for the batch (logits for ``"cross_entropy"``).
+        target : Tensor
+            The batch's targets.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skantidote import AntidoteLoss
+        >>> criterion = AntidoteLoss(forget_rate=0.2, sample_loss="squared_error")
+        >>> criterion.per_sample(torch.tensor([[1.0], [2.0]]), torch.tensor([1.0, 0.0]))
+        tensor([0., 4.])
+        """
+        if input.dtype in (torch.float16, torch.bfloat16):
+            input = input.float()
+        return self._sample_loss(input, target)
 
     def weights(self, losses: Tensor, sample_weight: Tensor | None = None) -> Tensor:
         """ANTIDOTE weights of a vector of per-sample losses, without changing any state.

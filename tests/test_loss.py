@@ -214,3 +214,58 @@ def test_cuda_forward_backward_stays_on_device():
     assert criterion.weights_.device.type == "cuda"
     cpu = AntidoteLoss(forget_rate=0.3)(logits.detach().cpu(), target)
     torch.testing.assert_close(loss.detach().cpu(), cpu, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["squared_error", "absolute_error", "huber"])
+def test_regression_sample_losses_are_reweighted_exactly(name):
+    gen = torch.Generator().manual_seed(3)
+    prediction = torch.randn(40, 2, generator=gen, dtype=torch.float64, requires_grad=True)
+    target = torch.randn(40, 2, generator=gen, dtype=torch.float64)
+    target[:6] += 8.0  # corrupted rows
+    criterion = AntidoteLoss(forget_rate=0.2, sample_loss=name, warm_start=False)
+    residual = (prediction - target).detach()
+    expected_losses = {
+        "squared_error": (residual**2).mean(dim=1),
+        "absolute_error": residual.abs().mean(dim=1),
+        "huber": torch.where(
+            residual.abs() <= 1, 0.5 * residual**2, residual.abs() - 0.5
+        ).mean(dim=1),
+    }[name]
+    torch.testing.assert_close(criterion.per_sample(prediction, target), expected_losses)
+    value = criterion(prediction, target)
+    solved = criterion.family.solve(expected_losses, criterion.radius).value
+    torch.testing.assert_close(value.detach(), solved, rtol=1e-10, atol=0)
+    # The corrupted rows, with the largest residuals, are forgotten first.
+    weights = criterion.weights_
+    assert weights[:6].max() < weights[6:].min()
+    value.backward()
+    assert torch.isfinite(prediction.grad).all()
+
+
+def test_single_output_regression_accepts_flat_targets_and_a_callable_loss():
+    prediction = torch.tensor([[0.0], [1.0], [5.0]])
+    target = torch.tensor([0.0, 1.0, 0.0])
+    criterion = AntidoteLoss(delta=0.1, sample_loss="squared_error")
+    torch.testing.assert_close(criterion.per_sample(prediction, target), torch.tensor([0, 0, 25.0]))
+
+    def cubic(input, target):
+        return (input.squeeze(1) - target).abs() ** 3
+
+    custom = AntidoteLoss(delta=0.1, sample_loss=cubic)
+    torch.testing.assert_close(custom.per_sample(prediction, target), torch.tensor([0, 0, 125.0]))
+    assert custom.weights(custom.per_sample(prediction, target))[2] < 1
+
+
+def test_warmup_of_a_regression_loss_is_its_plain_mean():
+    prediction = torch.tensor([[0.0], [1.0], [3.0]])
+    target = torch.tensor([[1.0], [1.0], [1.0]])
+    criterion = AntidoteLoss(forget_rate=0.3, sample_loss="absolute_error")
+    criterion.enabled = False
+    torch.testing.assert_close(criterion(prediction, target), torch.tensor(1.0))
+    weight = torch.tensor([1.0, 1.0, 2.0])
+    torch.testing.assert_close(criterion(prediction, target, weight), torch.tensor(5.0 / 4))
+
+
+def test_unknown_sample_loss_names_the_valid_ones():
+    with pytest.raises(ValueError, match=r"sample_loss must be one of \['absolute_error'"):
+        AntidoteLoss(forget_rate=0.2, sample_loss="hinge")
