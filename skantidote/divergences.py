@@ -249,9 +249,7 @@ class _HostScalars:
 
     @staticmethod
     def solution(
-        concentration: _Concentration,
-        unnormalised: Tensor,
-        total: float,
+        concentration: _Concentration, unnormalised: Tensor, total: float,
         scalars: tuple[Scalar, ...],
     ) -> DualSolution:
         """The solution, its weights normalised only when read and its scalars as floats."""
@@ -307,9 +305,7 @@ class _DeviceScalars:
 
     @staticmethod
     def solution(
-        concentration: _Concentration,
-        unnormalised: Tensor,
-        total: Tensor,
+        concentration: _Concentration, unnormalised: Tensor, total: Tensor,
         scalars: tuple[Scalar, ...],
     ) -> DualSolution:
         """The solution, normalised on the device, its scalars all 0-d tensors there."""
@@ -497,8 +493,7 @@ class Divergence(ABC):
                 "delta=inf needs a positive kappa (the penalty is then the only constraint); "
                 "got kappa=0."
             )
-        n = losses.numel()
-        if losses.ndim != 1 or n == 0:
+        if losses.ndim != 1 or losses.numel() == 0:
             raise ValueError(
                 f"losses must be a non-empty 1-D tensor, got shape {tuple(losses.shape)}."
             )
@@ -519,7 +514,7 @@ class Divergence(ABC):
         log_kappa = _log(kappa / span)  # -inf when kappa == 0
         basis = self._basis(x, p)
         # Sums over the samples are P-means once multiplied by this.
-        to_mean = 1.0 / n if p is None else 1.0
+        to_mean = 1.0 / x.numel() if p is None else 1.0
 
         s = self._start(init, x, p, lmin, span, log_delta, log_kappa, ops)
         unnormalised, sums = self._moments(x, basis, s)
@@ -572,15 +567,8 @@ class Divergence(ABC):
         return x, span
 
     def _start(
-        self,
-        init: DualSolution | Tensor | float | None,
-        x: Tensor,
-        p: Tensor | None,
-        lmin: Scalar,
-        span: Scalar,
-        log_delta: float,
-        log_kappa: Scalar,
-        ops: type,
+        self, init: DualSolution | Tensor | float | None, x: Tensor, p: Tensor | None,
+        lmin: Scalar, span: Scalar, log_delta: float, log_kappa: Scalar, ops: type,
     ) -> Scalar:
         """Starting coordinate: the caller's where it is usable, else the cold start.
 
@@ -625,12 +613,7 @@ class Divergence(ABC):
         return ops.where(s_delta < s_kappa, s_delta, s_kappa)
 
     def _concentration(
-        self,
-        x: Tensor,
-        p: Tensor | None,
-        weight_mean: Scalar,
-        delta: float,
-        kappa: float,
+        self, x: Tensor, p: Tensor | None, weight_mean: Scalar, delta: float, kappa: float,
         ops: type,
     ) -> _Concentration:
         """Whether putting all mass on the smallest losses is the solution, and that solution.
@@ -650,19 +633,9 @@ class Divergence(ABC):
         return _Concentration(reached, indicator, mass, divergence)
 
     def _iterate(
-        self,
-        x: Tensor,
-        basis: Tensor | None,
-        to_mean: float,
-        s: Scalar,
-        unnormalised: Tensor,
-        moments: Sequence[Scalar],
-        reached: Scalar,
-        log_delta: float,
-        log_kappa: Scalar,
-        max_iter: int,
-        tol: float,
-        ops: type,
+        self, x: Tensor, basis: Tensor | None, to_mean: float, s: Scalar, unnormalised: Tensor,
+        moments: Sequence[Scalar], reached: Scalar, log_delta: float, log_kappa: Scalar,
+        max_iter: int, tol: float, ops: type,
     ) -> tuple[Scalar, Tensor, Sequence[Scalar]]:
         """The root of the binding constraint, from ``s``; the path's weights and moments there.
 
@@ -722,15 +695,8 @@ class Divergence(ABC):
         return s, unnormalised, moments
 
     def _assemble(
-        self,
-        s: Scalar,
-        unnormalised: Tensor,
-        moments: Sequence[Scalar],
-        concentration: _Concentration,
-        lmin: Scalar,
-        span: Scalar,
-        kappa: float,
-        ops: type,
+        self, s: Scalar, unnormalised: Tensor, moments: Sequence[Scalar],
+        concentration: _Concentration, lmin: Scalar, span: Scalar, kappa: float, ops: type,
     ) -> DualSolution:
         """The solution at ``s``, or the concentration where that is the solution.
 
