@@ -19,7 +19,7 @@ from skorch.dataset import Dataset
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
 from torch import nn
-from torch.utils.data import BatchSampler, RandomSampler, SequentialSampler
+from torch.utils.data import Subset
 
 from skantidote.exceptions import NonFiniteLossError
 
@@ -69,14 +69,16 @@ def _has_sparse_features(X) -> bool:
 class SparseRowsDataset(torch.utils.data.Dataset):
     """Rows of a scipy sparse matrix, densified one minibatch at a time.
 
-    An item is a minibatch: ``dataset[indices]`` slices the CSR matrix once (scipy's
-    vectorised row selection; row-by-row slicing in Python costs more than the training
-    step) and returns ``(X_batch, y_batch)`` as skorch's ``Dataset`` would after
-    collation: ``X_batch`` a dense float32 tensor, or a dict of tensors for
-    :func:`net_input`'s ``{"X": X, "sample_weight": w}``. The whole matrix is never
-    densified, so a fit needs memory for the sparse matrix and one dense minibatch.
-    :class:`AntidoteNet` builds it for sparse input and iterates it with a batch sampler
-    (``DataLoader(dataset, batch_size=None, sampler=BatchSampler(...))``).
+    A ``DataLoader`` fetches a minibatch with one ``__getitems__(indices)`` call, which
+    selects the rows from the CSR matrix at once (scipy's vectorised row selection;
+    row-by-row selection in Python costs more than the training step) and returns them
+    already collated, as skorch's ``Dataset`` and ``DataLoader`` would: ``(X_batch,
+    y_batch)``, with ``X_batch`` a dense float32 tensor, or a dict of tensors for
+    :func:`net_input`'s ``{"X": X, "sample_weight": w}``. Iterate it with
+    ``collate_fn=SparseRowsDataset.collate``; the samplers are the usual ones, so the
+    same random state gives the same minibatches as dense input. The whole matrix is
+    never densified: a fit needs memory for the sparse matrix and a few dense minibatches.
+    :class:`AntidoteNet` builds and iterates it for sparse input.
 
     Parameters
     ----------
@@ -84,7 +86,7 @@ class SparseRowsDataset(torch.utils.data.Dataset):
         The features, or :func:`net_input`'s dict whose ``"X"`` is sparse. Other sparse
         formats than CSR are converted to CSR once: selecting rows of a CSC or COO matrix
         scans all its non-zeros at every batch.
-    y : array-like of shape (n_samples,), optional
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
         The targets; ``None`` for prediction (the batches then hold zeros as targets, as
         skorch's ``Dataset`` does).
 
@@ -92,12 +94,16 @@ class SparseRowsDataset(torch.utils.data.Dataset):
     --------
     >>> import numpy as np
     >>> from scipy import sparse
+    >>> from torch.utils.data import DataLoader
     >>> from skantidote.net import SparseRowsDataset, net_input
     >>> X = sparse.random(5, 4, density=0.5, format="csr", random_state=0)
     >>> dataset = SparseRowsDataset(net_input(X, np.ones(5)), np.arange(5))
-    >>> features, y = dataset[[4, 0]]
+    >>> features, y = dataset.__getitems__([4, 0])
     >>> features["X"].dtype, tuple(features["X"].shape), y.tolist()
     (torch.float32, (2, 4), [4, 0])
+    >>> loader = DataLoader(dataset, batch_size=2, collate_fn=SparseRowsDataset.collate)
+    >>> [len(y) for _, y in loader]
+    [2, 2, 1]
     """
 
     def __init__(self, X, y=None) -> None:
@@ -122,14 +128,36 @@ class SparseRowsDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return self._len
 
-    def __getitem__(self, indices: Sequence[int]):
+    def __getitems__(self, indices: Sequence[int]):
         index = np.asarray(indices, dtype=np.intp)
         if isinstance(self.X, Mapping):
-            features = {k: _rows(v, index) for k, v in self.X.items()}
+            features = {name: _rows(values, index) for name, values in self.X.items()}
         else:
             features = _rows(self.X, index)
         target = torch.zeros(len(index)) if self.y is None else _rows(self.y, index)
         return features, target
+
+    def __getitem__(self, i: int):
+        features, target = self.__getitems__([i])
+        if isinstance(features, Mapping):
+            return {name: values[0] for name, values in features.items()}, target[0]
+        return features[0], target[0]
+
+    @staticmethod
+    def collate(batch):
+        """The ``collate_fn`` of this dataset's loaders: its batches come collated.
+
+        Parameters
+        ----------
+        batch : tuple
+            What ``__getitems__`` returned.
+
+        Returns
+        -------
+        tuple
+            ``batch`` itself.
+        """
+        return batch
 
 
 def _row_indexable(values):
@@ -148,30 +176,11 @@ def _rows(values, index: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(values[index])
 
 
-def _batch_sampler_kwargs(
-    dataset, batch_size, *, shuffle=False, sampler=None, batch_sampler=None,
-    drop_last=False, generator=None, **kwargs,
-) -> dict:
-    """``DataLoader`` keyword arguments that fetch whole minibatches from ``dataset``.
-
-    The same samplers as a ``DataLoader`` with ``batch_size``, ``shuffle``, ``sampler``,
-    ``batch_sampler`` and ``drop_last`` would build (so that the same random state gives
-    the same minibatches as for dense input), passed as the ``sampler`` of a loader
-    without automatic batching: each minibatch's index list is one ``dataset[...]`` call.
-    """
-    if batch_sampler is None:
-        if sampler is not None and shuffle:
-            raise ValueError(
-                f"iterator sampler={sampler!r} and shuffle=True are mutually exclusive; "
-                "pass one of them."
-            )
-        if sampler is None:
-            sampler = (
-                RandomSampler(dataset, generator=generator) if shuffle
-                else SequentialSampler(dataset)
-            )
-        batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-    return dict(batch_size=None, sampler=batch_sampler, generator=generator, **kwargs)
+def _sparse_rows(dataset) -> bool:
+    """Whether ``dataset`` (or the dataset a ``Subset`` selects from) is sparse rows."""
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return isinstance(dataset, SparseRowsDataset)
 
 
 class AntidoteNet(NeuralNetClassifier):
@@ -182,9 +191,9 @@ class AntidoteNet(NeuralNetClassifier):
     sample_weight=w)`` (``criterion(y_pred, y_true)`` without weights, so any loss with
     that signature works, torch's own included). Sparse features (a scipy sparse matrix
     as ``X``, in training, validation and prediction) are densified one minibatch at a
-    time by a :class:`SparseRowsDataset`, unless a ``dataset`` is configured; the
-    ``iterator_train__*``/``iterator_valid__*`` samplers then yield whole minibatches,
-    so a ``collate_fn`` receives one ``(X_batch, y_batch)``. A criterion that reports
+    time by a :class:`SparseRowsDataset`, unless a ``dataset`` is configured; an
+    ``iterator_train__collate_fn`` or ``iterator_valid__collate_fn`` then receives a
+    whole collated ``(X_batch, y_batch)``. A criterion that reports
     non-finite losses (as :class:`~skantidote.loss.AntidoteLoss` does) raises
     :class:`~skantidote.exceptions.NonFiniteLossError` naming the epoch.
 
@@ -231,15 +240,17 @@ class AntidoteNet(NeuralNetClassifier):
         # holds the same data: it is iterated a minibatch at a time too.
         if type(dataset) is Dataset and _has_sparse_features(dataset.X):
             dataset = SparseRowsDataset(dataset.X, dataset.y)
-        if not isinstance(dataset, SparseRowsDataset):
+        if not _sparse_rows(dataset):
             return super().get_iterator(dataset, training=training)
+        # skorch's own get_iterator, with the collate_fn of batches that come collated.
         prefix = "iterator_train" if training else "iterator_valid"
         iterator = self.iterator_train if training else self.iterator_valid
         kwargs = self.get_params_for(prefix)
-        batch_size = kwargs.pop("batch_size", self.batch_size)
-        if batch_size == -1:
-            batch_size = len(dataset)
-        return iterator(dataset, **_batch_sampler_kwargs(dataset, batch_size, **kwargs))
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        kwargs.setdefault("collate_fn", SparseRowsDataset.collate)
+        return iterator(dataset, **kwargs)
 
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping):

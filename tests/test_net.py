@@ -6,13 +6,14 @@ import pytest
 import torch
 from scipy import sparse
 from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 
 from skantidote.exceptions import NonFiniteLossError
 from skantidote.loss import AntidoteLoss
 from skantidote.modules import MLP
 from skantidote.net import (
+    AcceleratedAntidoteNet,
     AntidoteNet,
     SparseRowsDataset,
     net_device,
@@ -119,16 +120,21 @@ def sparse_data():
     return X, y
 
 
-def test_a_sparse_item_is_a_dense_float32_minibatch(sparse_data):
+def test_sparse_rows_come_as_dense_float32_minibatches(sparse_data):
     X, y = sparse_data
     w = np.linspace(0.5, 2.0, len(y), dtype=np.float32)
-    features, target = SparseRowsDataset(net_input(X.astype(np.float64), w), y)[[7, 3, 7]]
+    dataset = SparseRowsDataset(net_input(X.astype(np.float64), w), y)
+    features, target = dataset.__getitems__([7, 3, 7])
     assert features["X"].dtype == torch.float32
     np.testing.assert_array_equal(features["X"].numpy(), X[[7, 3, 7]].toarray())
     np.testing.assert_array_equal(features["sample_weight"].numpy(), w[[7, 3, 7]])
     np.testing.assert_array_equal(target.numpy(), y[[7, 3, 7]])
+    # One row, as a map-style dataset's item.
+    row, label = dataset[3]
+    np.testing.assert_array_equal(row["X"].numpy(), X[3].toarray()[0])
+    assert (row["sample_weight"].item(), label.item()) == (w[3], y[3])
     # Prediction has no targets: zeros stand in for them, as in skorch's Dataset.
-    assert SparseRowsDataset(X)[[0, 1]][1].tolist() == [0.0, 0.0]
+    assert SparseRowsDataset(X).__getitems__([0, 1])[1].tolist() == [0.0, 0.0]
     assert len(SparseRowsDataset(X)) == 96
 
 
@@ -136,7 +142,8 @@ def test_sparse_rows_are_held_as_csr(sparse_data):
     X, y = sparse_data
     dataset = SparseRowsDataset(net_input(X.tocoo(), np.ones(96)), y)
     assert dataset.X["X"].format == "csr"
-    np.testing.assert_array_equal(dataset[[5]][0]["X"].numpy(), X[[5]].toarray())
+    features, _ = dataset.__getitems__([5])
+    np.testing.assert_array_equal(features["X"].numpy(), X[[5]].toarray())
 
 
 def test_sparse_rows_need_one_target_per_row(sparse_data):
@@ -177,9 +184,27 @@ def test_sparse_batches_follow_the_iterator_parameters(sparse_data):
     ).fit(net_input(X, np.ones(96, dtype=np.float32)), y)
     assert [len(call) for call in net.criterion_.calls] == [40, 40]
     assert [len(batch) for batch in net.forward_iter(X)] == [96]
-    net = _net(
-        _Recording, iterator_train__sampler=torch.utils.data.SequentialSampler(range(96)),
-        iterator_train__shuffle=True,
-    )
-    with pytest.raises(ValueError, match="sampler=.* and shuffle=True are mutually exclusive"):
-        net.fit(X, y)
+
+
+def test_skorch_validation_split_of_sparse_rows(sparse_data):
+    X, y = sparse_data
+    # ValidSplit hands the net Subsets of the dataset; they are fetched a batch at a time.
+    net = _net(AntidoteLoss, criterion__forget_rate=0.2, train_split=ValidSplit(4))
+    net.fit(net_input(X, np.ones(96, dtype=np.float32)), y)
+    assert np.isfinite(net.history[-1]["valid_loss"])
+    assert net.history[-1]["valid_batch_count"] == 1
+
+
+def test_sparse_rows_through_accelerate(sparse_data):
+    accelerate = pytest.importorskip("accelerate")
+    X, y = sparse_data
+    nets = []
+    for features in (X, X.toarray()):
+        net = AcceleratedAntidoteNet(
+            MLP, accelerator=accelerate.Accelerator(cpu=True), module__n_features=4,
+            module__n_classes=2, criterion=AntidoteLoss, criterion__forget_rate=0.2,
+            batch_size=32, max_epochs=2, train_split=None, device=None, verbose=0,
+        )
+        torch.manual_seed(0)
+        nets.append(net.fit(net_input(features, np.ones(96, dtype=np.float32)), y))
+    torch.testing.assert_close(nets[0].forward(X), nets[1].forward(X.toarray()))
