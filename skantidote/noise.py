@@ -1,10 +1,13 @@
-"""Synthetic label-noise injection.
+"""Synthetic label noise and target corruption.
 
 Helpers to corrupt the labels of a clean data set in the ways used by the
 noisy-label literature, so that a pipeline (or a noise-robust estimator such as
-the ANTIDOTE classifier) can be stress-tested against a known ground truth.
+the ANTIDOTE classifier) can be stress-tested against a known ground truth, and
+to corrupt the numeric targets of a regression data set in the same spirit
+(:func:`outlier_targets`, :func:`shifted_targets`, :func:`swapped_targets`,
+described at the end).
 
-Every function returns a pair ``(y_noisy, noise_mask)``:
+Every label-noise function returns a pair ``(y_noisy, noise_mask)``:
 
 * ``y_noisy`` is a new NumPy array with the same dtype and label values as the
   input (strings, integers or any other sortable labels);
@@ -32,6 +35,27 @@ Conventions (see arXiv:2508.06622 and the papers it compares against):
   deer -> horse, cat <-> dog, ``int(eta * n_k)`` samples of each source class;
 * class-conditional noise from an arbitrary transition matrix;
 * instance-dependent noise, where the flip probability depends on ``x``.
+
+Regression targets (1-D of shape ``(n_samples,)`` or multi-output of shape
+``(n_samples, n_outputs)``) are corrupted a whole row at a time, in exactly
+``round(rate * n_samples)`` rows chosen uniformly at random (a rate over all rows,
+rounded as in :func:`instance_noise`):
+
+* :func:`outlier_targets`: the rows' targets are replaced by wide uniform draws
+  around the mean (sensor glitches);
+* :func:`shifted_targets`: the rows are moved up or down by a fixed number of
+  standard deviations (unit mix-ups, offsets);
+* :func:`swapped_targets`: the rows exchange their targets among themselves
+  (values typed into the wrong row, copy-paste shifts).
+
+They return ``(y_corrupted, is_corrupted)``: ``y_corrupted`` holds float64 values
+in ``y``'s container (a pandas Series or DataFrame keeps its index and names,
+anything else becomes a NumPy array of ``y``'s shape), and ``is_corrupted`` is a
+boolean NumPy array of shape ``(n_samples,)``, ``True`` exactly where a row's
+targets changed (so a swap between rows with equal targets is not counted).
+``rate`` lies in ``[0, 1)``, as for the labels, and the input is never modified.
+Standard deviations are those of the clean ``y``, per output column, as
+``numpy.std`` computes them (``ddof=0``).
 """
 
 from __future__ import annotations
@@ -40,11 +64,14 @@ import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array, check_random_state
+
+from skantidote.validation import check_real
 
 __all__ = [
     "symmetric_noise",
@@ -52,6 +79,9 @@ __all__ = [
     "transition_noise",
     "instance_noise",
     "cifar10_asymmetric_noise",
+    "outlier_targets",
+    "shifted_targets",
+    "swapped_targets",
     "CIFAR10_ASYMMETRIC_MAP",
 ]
 
@@ -507,3 +537,319 @@ def cifar10_asymmetric_noise(y, rate, *, random_state=None) -> tuple[np.ndarray,
         if m:
             noisy[rng.choice(idx, size=m, replace=False)] = target
     return noisy, noisy != y
+
+
+# ---------------------------------------------------------------------------
+# regression targets
+# ---------------------------------------------------------------------------
+
+
+def _check_targets(y) -> np.ndarray:
+    """Return numeric, finite targets as a new 2-D float64 array (n_samples, n_outputs)."""
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        dtypes = {y.name: y.dtype} if isinstance(y, pd.Series) else dict(y.dtypes.items())
+        for column, dtype in dtypes.items():
+            # .kind covers NumPy and pandas' nullable Int64/Float64 dtypes alike
+            if getattr(dtype, "kind", "O") not in "iuf":
+                where = "y" if isinstance(y, pd.Series) else f"column {column!r} of y"
+                raise ValueError(
+                    f"regression targets must be numeric, but {where} has dtype {dtype}; "
+                    "convert it to numbers (for example with astype(float)) first."
+                )
+        # nullable dtypes' missing values become NaN and are reported as non-finite below
+        values = y.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = np.asarray(y)
+        if values.dtype.kind not in "iuf":
+            raise ValueError(
+                f"regression targets must be numeric (an integer or float dtype), got an "
+                f"array of dtype {values.dtype}; convert it to numbers (for example with "
+                "astype(float)) first."
+            )
+        # always a copy, so the caller's array is never written to
+        values = values.astype(np.float64)
+    if values.ndim not in (1, 2) or values.ndim == 2 and values.shape[1] == 0:
+        raise ValueError(
+            "y must have shape (n_samples,) or (n_samples, n_outputs) with at least one "
+            f"output, got shape {values.shape}."
+        )
+    if values.shape[0] == 0:
+        raise ValueError("y is empty: there are no targets to corrupt.")
+    values = values.reshape(values.shape[0], -1)
+    bad_rows = np.flatnonzero(~np.all(np.isfinite(values), axis=1))
+    if bad_rows.size:
+        row = int(bad_rows[0])
+        shown = values[row].tolist() if values.shape[1] > 1 else float(values[row, 0])
+        raise ValueError(
+            f"regression targets must be finite, but {bad_rows.size} row(s) of y hold NaN, "
+            f"infinite or missing values, first at row position {row} ({shown!r}); drop or "
+            "impute them first."
+        )
+    return values
+
+
+def _like(values: np.ndarray, y):
+    """Put 2-D float64 ``values`` back in the shape and container of the original ``y``."""
+    if isinstance(y, pd.DataFrame):
+        return pd.DataFrame(values, index=y.index, columns=y.columns)
+    if isinstance(y, pd.Series):
+        return pd.Series(values[:, 0], index=y.index, name=y.name)
+    return values.reshape(np.shape(y))
+
+
+def _n_corrupted(rate: float, n_samples: int) -> int:
+    """The number of rows to corrupt, rounded as :func:`instance_noise` rounds it."""
+    return int(round(rate * n_samples))
+
+
+def _spread(values: np.ndarray, factor: float, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean of ``values`` and ``factor`` standard deviations, both finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = values.mean(axis=0)
+        std = values.std(axis=0)
+        spread = factor * std
+        peak = np.abs(values).max(axis=0)
+        # bounds every shifted value, every outlier bound and the outliers' range width
+        extreme = peak + 2 * spread
+    for j in range(values.shape[1]):
+        where = "y" if values.shape[1] == 1 else f"the column at position {j} of y"
+        if std[j] == 0:
+            raise ValueError(
+                f"{where} is constant (standard deviation 0): {name} is measured in "
+                "standard deviations of the targets, so there is nothing to scale it by."
+            )
+        if not np.isfinite(extreme[j]):
+            raise ValueError(
+                f"{name}={factor!r} standard deviations of {where} do not fit in float64 "
+                f"(its values reach {float(peak[j]):.3g}); rescale y or use a smaller {name}."
+            )
+    return mean, spread
+
+
+def _derangement(m: int, rng: np.random.RandomState) -> np.ndarray:
+    """A uniformly random permutation of ``range(m)`` without fixed points, for ``m != 1``.
+
+    Rejection sampling: a random permutation has no fixed point with probability about
+    ``1/e``, so this takes about 2.7 draws on average, and every derangement is equally
+    likely (unlike Sattolo's algorithm, which only makes single cycles).
+    """
+    identity = np.arange(m)
+    while True:
+        perm = rng.permutation(m)
+        if not np.any(perm == identity):
+            return perm
+
+
+def outlier_targets(
+    y, rate: float, *, scale: float = 10.0, random_state=None
+) -> tuple[np.ndarray | pd.Series | pd.DataFrame, np.ndarray]:
+    """Replace the targets of random rows by wide uniform draws ("sensor glitches").
+
+    Exactly ``round(rate * n_samples)`` rows, chosen uniformly at random, get new
+    targets drawn independently, per output column ``j``, from the uniform
+    distribution on ``[mean_j - scale * std_j, mean_j + scale * std_j]``, where
+    ``mean_j`` and ``std_j`` are the mean and standard deviation (``ddof=0``) of
+    column ``j`` of the clean ``y``.
+
+    A uniform rather than a Gaussian draw: a glitching sensor reports anything in
+    its range, and bounded draws put a known ceiling (``scale`` standard
+    deviations) on the damage a single row can do to a squared loss, so that runs
+    with different seeds stay comparable. Most draws are far from the clean
+    targets (a fraction ``1 - k / scale`` lies more than ``k`` standard deviations
+    from the mean), a few land among them by chance; those rows are still marked
+    as corrupted, since their targets changed.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Clean numeric, finite targets: a list, NumPy array, pandas Series or
+        DataFrame. No column may be constant.
+    rate : float
+        Fraction of the rows to corrupt, in ``[0, 1)``.
+    scale : float, default=10.0
+        Half-width of the uniform distribution, in standard deviations of ``y``;
+        positive and finite.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seed or generator. ``None`` uses a fresh, unpredictably seeded
+        generator; the global NumPy random state is never used.
+
+    Returns
+    -------
+    y_corrupted : ndarray, pandas.Series or pandas.DataFrame
+        Float64 targets of ``y``'s shape; a Series or DataFrame keeps its index
+        and names, any other input gives a NumPy array.
+    is_corrupted : ndarray of bool, shape (n_samples,)
+        ``True`` exactly for the rows whose targets changed.
+
+    See Also
+    --------
+    shifted_targets : Move rows by a fixed number of standard deviations.
+    swapped_targets : Exchange targets between rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.noise import outlier_targets
+    >>> y = np.linspace(0.0, 1.0, 100)
+    >>> y_corrupted, is_corrupted = outlier_targets(y, 0.2, random_state=0)
+    >>> int(is_corrupted.sum())
+    20
+    >>> bool(np.all(y_corrupted[~is_corrupted] == y[~is_corrupted]))
+    True
+    >>> distance = np.abs(y_corrupted[is_corrupted] - y.mean()) / y.std()
+    >>> bool(distance.max() <= 10.0), int(np.sum(distance > 3))  # most land far away
+    (True, 14)
+    """
+    rate = _check_rate(rate)
+    scale = check_real("scale", scale, 0.0, low_open=True)
+    values = _check_targets(y)
+    mean, spread = _spread(values, scale, "scale")
+    rng = _rng(random_state)
+    n_samples, n_outputs = values.shape
+    chosen = rng.choice(n_samples, size=_n_corrupted(rate, n_samples), replace=False)
+    corrupted = values.copy()
+    corrupted[chosen] = rng.uniform(mean - spread, mean + spread, size=(chosen.size, n_outputs))
+    return _like(corrupted, y), np.any(corrupted != values, axis=1)
+
+
+def shifted_targets(
+    y, rate: float, *, shift: float = 3.0, random_state=None
+) -> tuple[np.ndarray | pd.Series | pd.DataFrame, np.ndarray]:
+    """Move the targets of random rows by a fixed offset ("unit mix-ups, offsets").
+
+    Exactly ``round(rate * n_samples)`` rows, chosen uniformly at random, are
+    moved by ``shift * std_j`` in every output column ``j``, where ``std_j`` is
+    the standard deviation (``ddof=0``) of column ``j`` of the clean ``y``. Each
+    row goes up or down with probability 1/2, the same direction for all its
+    outputs (one mistake corrupts the whole record). Random directions keep the
+    mean of ``y`` unchanged on average, so the corruption cannot be absorbed into
+    a model's intercept and must be found row by row.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Clean numeric, finite targets: a list, NumPy array, pandas Series or
+        DataFrame. No column may be constant.
+    rate : float
+        Fraction of the rows to corrupt, in ``[0, 1)``.
+    shift : float, default=3.0
+        Size of the offset, in standard deviations of ``y``; positive and finite.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seed or generator. ``None`` uses a fresh, unpredictably seeded
+        generator; the global NumPy random state is never used.
+
+    Returns
+    -------
+    y_corrupted : ndarray, pandas.Series or pandas.DataFrame
+        Float64 targets of ``y``'s shape; a Series or DataFrame keeps its index
+        and names, any other input gives a NumPy array.
+    is_corrupted : ndarray of bool, shape (n_samples,)
+        ``True`` exactly for the rows whose targets changed. (A shift smaller
+        than the float64 resolution of a target, about ``1e-16`` of its
+        magnitude, would leave it unchanged and unmarked.)
+
+    See Also
+    --------
+    outlier_targets : Replace rows by wide random draws.
+    swapped_targets : Exchange targets between rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skantidote.noise import shifted_targets
+    >>> y = pd.Series(np.arange(10.0), index=list("abcdefghij"), name="price")
+    >>> y_corrupted, is_corrupted = shifted_targets(y, 0.3, shift=2.0, random_state=0)
+    >>> y_corrupted.index.equals(y.index), y_corrupted.name
+    (True, 'price')
+    >>> y.index[is_corrupted].tolist()
+    ['c', 'e', 'i']
+    >>> (y_corrupted - y)[is_corrupted] / y.std(ddof=0)
+    c   -2.0
+    e   -2.0
+    i    2.0
+    Name: price, dtype: float64
+    """
+    rate = _check_rate(rate)
+    shift = check_real("shift", shift, 0.0, low_open=True)
+    values = _check_targets(y)
+    _, spread = _spread(values, shift, "shift")
+    rng = _rng(random_state)
+    n_samples = values.shape[0]
+    chosen = rng.choice(n_samples, size=_n_corrupted(rate, n_samples), replace=False)
+    signs = rng.choice([-1.0, 1.0], size=(chosen.size, 1))
+    corrupted = values.copy()
+    corrupted[chosen] += signs * spread
+    return _like(corrupted, y), np.any(corrupted != values, axis=1)
+
+
+def swapped_targets(
+    y, rate: float, *, random_state=None
+) -> tuple[np.ndarray | pd.Series | pd.DataFrame, np.ndarray]:
+    """Exchange the targets of random rows among themselves ("copy-paste shifts").
+
+    Exactly ``round(rate * n_samples)`` rows, chosen uniformly at random, pass
+    their targets (whole rows of outputs) on to each other by a uniformly random
+    derangement, a permutation without fixed points: no chosen row keeps its own
+    targets, and the corrupted targets are the clean values in the wrong rows,
+    so their distribution is unchanged and no single value looks suspicious.
+
+    Because a derangement needs at least two rows, ``rate * n_samples`` must
+    round to 0 (nothing is corrupted) or to at least 2; a rate that picks a
+    single row raises a ``ValueError`` rather than silently doing nothing.
+
+    Tied targets: a chosen row that receives targets equal to its own (another
+    row had the same values) is unchanged and is *not* marked as corrupted, so
+    ``is_corrupted.sum()`` is ``round(rate * n_samples)`` when the targets of the
+    rows are distinct and can be smaller when they repeat.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Clean numeric, finite targets: a list, NumPy array, pandas Series or
+        DataFrame.
+    rate : float
+        Fraction of the rows to corrupt, in ``[0, 1)``.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seed or generator. ``None`` uses a fresh, unpredictably seeded
+        generator; the global NumPy random state is never used.
+
+    Returns
+    -------
+    y_corrupted : ndarray, pandas.Series or pandas.DataFrame
+        Float64 targets of ``y``'s shape; a Series or DataFrame keeps its index
+        and names, any other input gives a NumPy array.
+    is_corrupted : ndarray of bool, shape (n_samples,)
+        ``True`` exactly for the rows whose targets changed.
+
+    See Also
+    --------
+    outlier_targets : Replace rows by wide random draws.
+    shifted_targets : Move rows by a fixed number of standard deviations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.noise import swapped_targets
+    >>> y = np.arange(10.0)
+    >>> y_corrupted, is_corrupted = swapped_targets(y, 0.4, random_state=0)
+    >>> y_corrupted.tolist()
+    [0.0, 1.0, 8.0, 3.0, 9.0, 5.0, 6.0, 7.0, 4.0, 2.0]
+    >>> int(is_corrupted.sum()), sorted(y_corrupted[is_corrupted]) == sorted(y[is_corrupted])
+    (4, True)
+    """
+    rate = _check_rate(rate)
+    values = _check_targets(y)
+    n_samples = values.shape[0]
+    m = _n_corrupted(rate, n_samples)
+    if m == 1:
+        raise ValueError(
+            f"swapped_targets exchanges targets between at least 2 rows, but rate={rate!r} "
+            f"of {n_samples} rows picks 1; use a larger rate (rate * n_samples must round "
+            "to 0 or to at least 2)."
+        )
+    rng = _rng(random_state)
+    chosen = rng.choice(n_samples, size=m, replace=False)
+    corrupted = values.copy()
+    corrupted[chosen] = values[chosen[_derangement(m, rng)]]
+    return _like(corrupted, y), np.any(corrupted != values, axis=1)

@@ -11,7 +11,10 @@ from skantidote.noise import (
     CIFAR10_ASYMMETRIC_MAP,
     cifar10_asymmetric_noise,
     instance_noise,
+    outlier_targets,
     pair_noise,
+    shifted_targets,
+    swapped_targets,
     symmetric_noise,
     transition_noise,
 )
@@ -398,3 +401,278 @@ def test_unsortable_mixed_labels():
 def test_invalid_random_state():
     with pytest.raises(ValueError, match="cannot be used to seed"):
         symmetric_noise([0, 1, 0, 1], 0.1, random_state="seed")
+
+
+# ---------------------------------------------------------------------------
+# regression targets
+# ---------------------------------------------------------------------------
+
+TARGET_FUNCS = [outlier_targets, shifted_targets, swapped_targets]
+TARGET_IDS = ["outlier", "shifted", "swapped"]
+
+
+def _targets(n=203, n_outputs=None, seed=0):
+    # distinct continuous values, so that every exchanged row really changes
+    rng = np.random.RandomState(seed)
+    shape = (n,) if n_outputs is None else (n, n_outputs)
+    return rng.normal(50.0, 7.0, size=shape)
+
+
+def _changed_rows(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return (a != b).reshape(a.shape[0], -1).any(axis=1)
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+@pytest.mark.parametrize("n_outputs", [None, 1, 3])
+@pytest.mark.parametrize("rate", [0.0, 0.1, 0.25, 0.5, 0.9])
+def test_targets_exact_count_and_honest_mask(func, n_outputs, rate):
+    y = _targets(n_outputs=n_outputs)
+    y_corrupted, is_corrupted = func(y, rate, random_state=0)
+    assert y_corrupted.shape == y.shape and y_corrupted.dtype == np.float64
+    assert is_corrupted.shape == (203,) and is_corrupted.dtype == bool
+    assert is_corrupted.sum() == round(rate * 203)
+    np.testing.assert_array_equal(is_corrupted, _changed_rows(y_corrupted, y))
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+def test_targets_reproducible_and_vary_across_seeds(func):
+    y = _targets(n_outputs=2)
+    a, mask_a = func(y, 0.3, random_state=123)
+    b, mask_b = func(y, 0.3, random_state=123)
+    c, _ = func(y, 0.3, random_state=124)
+    d, _ = func(y, 0.3, random_state=np.random.RandomState(123))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(mask_a, mask_b)
+    np.testing.assert_array_equal(a, d)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+def test_targets_do_not_touch_global_rng_or_input(func):
+    inputs = [
+        _targets(),
+        _targets(n_outputs=2).astype(np.float32),
+        pd.Series(_targets(), index=np.arange(203) * 3),
+        pd.DataFrame(_targets(n_outputs=2), columns=["a", "b"]),
+        _targets().tolist(),
+    ]
+    before = _global_rng_state()
+    for y in inputs:
+        y_before = y.copy()
+        func(y, 0.5, random_state=5)
+        func(y, 0.5, random_state=None)  # a fresh generator, not the global one
+        np.testing.assert_array_equal(np.asarray(y), np.asarray(y_before))
+    after = _global_rng_state()
+    np.testing.assert_array_equal(after[0], before[0])
+    assert after[1:] == before[1:]
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+def test_targets_containers(func):
+    values = _targets(n=40)
+    expected, expected_mask = func(values, 0.25, random_state=0)
+    series = pd.Series(values, index=pd.RangeIndex(100, 140), name="price")
+    got, mask = func(series, 0.25, random_state=0)
+    assert isinstance(got, pd.Series) and got.name == "price" and got.dtype == np.float64
+    assert got.index.equals(series.index)
+    assert isinstance(mask, np.ndarray)
+    np.testing.assert_array_equal(got.to_numpy(), expected)
+    np.testing.assert_array_equal(mask, expected_mask)
+    # lists give arrays; integer and nullable integer targets give float64
+    got, mask = func(values.tolist(), 0.25, random_state=0)
+    assert isinstance(got, np.ndarray)
+    np.testing.assert_array_equal(got, expected)
+    ints = np.arange(40) * 3
+    for y in (ints, pd.Series(ints, dtype="Int64")):
+        got, mask = func(y, 0.25, random_state=0)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(mask, _changed_rows(got, ints))
+    # a DataFrame keeps its index and columns; a column vector keeps its shape
+    frame = pd.DataFrame(_targets(n=40, n_outputs=2), columns=["x", "y"], index=list(range(40)))
+    got, mask = func(frame, 0.25, random_state=0)
+    assert isinstance(got, pd.DataFrame)
+    assert got.index.equals(frame.index) and got.columns.equals(frame.columns)
+    expected, expected_mask = func(frame.to_numpy(), 0.25, random_state=0)
+    np.testing.assert_array_equal(got.to_numpy(), expected)
+    got, _ = func(values.reshape(-1, 1), 0.25, random_state=0)
+    assert got.shape == (40, 1)
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+def test_targets_corrupt_whole_rows(func):
+    y = _targets(n_outputs=3)
+    y_corrupted, is_corrupted = func(y, 0.4, random_state=0)
+    np.testing.assert_array_equal(y_corrupted[~is_corrupted], y[~is_corrupted])
+    # every output of a corrupted row changed
+    assert np.all(y_corrupted[is_corrupted] != y[is_corrupted])
+
+
+@pytest.mark.parametrize("n_outputs", [None, 3])
+def test_shift_is_exactly_shift_standard_deviations(n_outputs):
+    y = _targets(n=2000, n_outputs=n_outputs)
+    if n_outputs:
+        y[:, 1:] *= 1000.0  # columns on very different scales
+    y_corrupted, is_corrupted = shifted_targets(y, 0.5, shift=2.5, random_state=0)
+    delta = (y_corrupted - y).reshape(2000, -1)[is_corrupted]
+    std = np.std(y.reshape(2000, -1), axis=0)
+    np.testing.assert_allclose(np.abs(delta), 2.5 * std * np.ones_like(delta), rtol=1e-9)
+    signs = np.sign(delta)
+    # one direction per row for all its outputs, up or down with probability 1/2
+    assert np.all(signs == signs[:, :1])
+    assert abs(np.mean(signs[:, 0] > 0) - 0.5) < 0.05
+
+
+def test_outliers_are_uniform_over_scale_standard_deviations():
+    y = _targets(n=20000, n_outputs=2)
+    y[:, 1] = y[:, 1] * 100.0 - 1e4
+    y_corrupted, is_corrupted = outlier_targets(y, 0.5, scale=4.0, random_state=0)
+    mean, std = y.mean(axis=0), y.std(axis=0)
+    z = (y_corrupted[is_corrupted] - mean) / std  # uniform on [-4, 4] in every column
+    assert np.all(np.abs(z) <= 4.0)
+    np.testing.assert_allclose(z.min(axis=0), -4.0, atol=0.01)
+    np.testing.assert_allclose(z.max(axis=0), 4.0, atol=0.01)
+    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=0.05)
+    np.testing.assert_allclose(z.std(axis=0), 4.0 / np.sqrt(3), rtol=0.02)
+    # beyond k standard deviations: a fraction 1 - k / scale
+    np.testing.assert_allclose(np.mean(np.abs(z) > 3.0, axis=0), 0.25, atol=0.015)
+
+
+def test_outlier_default_scale_is_ten():
+    y = _targets(n=1000)
+    a, _ = outlier_targets(y, 0.3, random_state=0)
+    b, _ = outlier_targets(y, 0.3, scale=10.0, random_state=0)
+    np.testing.assert_array_equal(a, b)
+    assert np.max(np.abs(a - y.mean())) > 9 * y.std()
+
+
+def test_shift_default_is_three():
+    y = _targets()
+    a, _ = shifted_targets(y, 0.3, random_state=0)
+    b, _ = shifted_targets(y, 0.3, shift=3.0, random_state=0)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_outputs", [None, 2])
+def test_swapped_targets_is_a_derangement_of_the_chosen_rows(n_outputs):
+    y = _targets(n_outputs=n_outputs)
+    for seed in range(20):
+        y_corrupted, is_corrupted = swapped_targets(y, 0.2, random_state=seed)
+        rows = np.flatnonzero(is_corrupted)
+        assert rows.size == round(0.2 * 203)
+        # the chosen rows' own targets, each in another chosen row
+        moved = y_corrupted[rows].reshape(rows.size, -1)
+        own = y[rows].reshape(rows.size, -1)
+        source = [np.flatnonzero(np.all(own == row, axis=1)) for row in moved]
+        assert all(s.size == 1 for s in source)
+        perm = np.concatenate(source)
+        np.testing.assert_array_equal(np.sort(perm), np.arange(rows.size))
+        assert not np.any(perm == np.arange(rows.size))
+
+
+def test_swapped_targets_draws_every_derangement_equally_often():
+    # 4 rows, all chosen: the 9 derangements of 4 elements, each with probability 1/9
+    y = np.arange(4.0)
+    counts = {}
+    for seed in range(1800):
+        y_corrupted, _ = swapped_targets(y, 0.99, random_state=seed)
+        key = tuple(y_corrupted.astype(int).tolist())
+        counts[key] = counts.get(key, 0) + 1
+    assert len(counts) == 9
+    assert all(key[i] != i for key in counts for i in range(4))
+    np.testing.assert_allclose(np.array(list(counts.values())) / 1800, 1 / 9, atol=0.03)
+
+
+def test_swapped_targets_two_rows_exchange():
+    y = pd.Series([1.5, -2.0], index=["a", "b"])
+    y_corrupted, is_corrupted = swapped_targets(y, 0.75, random_state=0)  # round(1.5) = 2
+    assert y_corrupted.to_dict() == {"a": -2.0, "b": 1.5}
+    np.testing.assert_array_equal(is_corrupted, [True, True])
+
+
+def test_swapped_targets_ties_are_not_marked():
+    # all three rows are chosen; the two 5s cannot both receive the 7, so one of them gets
+    # the other 5: unchanged, and not marked
+    y = np.array([5.0, 5.0, 7.0])
+    for seed in range(10):
+        y_corrupted, is_corrupted = swapped_targets(y, 0.99, random_state=seed)
+        np.testing.assert_array_equal(is_corrupted, y_corrupted != y)
+        assert is_corrupted.sum() == 2 and is_corrupted[2]
+    # identical multi-output rows: only rows whose targets changed are marked
+    y = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 3.0], [1.0, 3.0]])
+    y_corrupted, is_corrupted = swapped_targets(y, 0.99, random_state=0)
+    np.testing.assert_array_equal(is_corrupted, np.any(y_corrupted != y, axis=1))
+    # constant targets: nothing can change, and that is no error
+    y_corrupted, is_corrupted = swapped_targets(np.ones(10), 0.5, random_state=0)
+    assert not is_corrupted.any()
+
+
+def test_swapped_targets_needs_zero_or_at_least_two_rows():
+    y = np.arange(10.0)
+    with pytest.raises(ValueError, match=r"rate=0\.1 of 10 rows picks 1; use a larger rate"):
+        swapped_targets(y, 0.1)
+    # rate * n_samples rounding to 0 corrupts nothing, as in the label-noise functions
+    y_corrupted, is_corrupted = swapped_targets(y, 0.04, random_state=0)
+    assert not is_corrupted.any()
+    np.testing.assert_array_equal(y_corrupted, y)
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+@pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, np.nan, np.inf, "0.2", None, True])
+def test_targets_invalid_rate(func, rate):
+    with pytest.raises(ValueError, match=r"rate must be a real number in \[0, 1\), got"):
+        func(_targets(n=20), rate)
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+def test_targets_numpy_scalar_rate_accepted(func):
+    y = _targets(n=20)
+    a, mask = func(y, np.float32(0.5), random_state=0)
+    b, _ = func(y, 0.5, random_state=0)
+    np.testing.assert_array_equal(a, b)
+    assert mask.sum() == 10
+
+
+@pytest.mark.parametrize(
+    "func, name", [(outlier_targets, "scale"), (shifted_targets, "shift")], ids=["scale", "shift"]
+)
+@pytest.mark.parametrize("value", [0, -1.0, np.nan, np.inf, "3", None, True])
+def test_invalid_scale_and_shift(func, name, value):
+    with pytest.raises(ValueError, match=rf"{name} must be a finite number in \(0, inf\), got"):
+        func(_targets(n=20), 0.1, **{name: value})
+
+
+@pytest.mark.parametrize("func", TARGET_FUNCS, ids=TARGET_IDS)
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.array(["1.5", "2.5"]), r"numeric \(an integer or float dtype\), got an array of "),
+        (np.array([True, False]), "got an array of dtype bool"),
+        (np.array([1.0, None], dtype=object), "got an array of dtype object"),
+        (pd.Series(["a", "b"], dtype=object), "but y has dtype object"),
+        (pd.DataFrame({"x": [1.0, 2.0], "kind": ["a", "b"]}), "but column 'kind' of y has dtype"),
+        (pd.Series(pd.Categorical([1.0, 2.0])), "but y has dtype category"),
+        ([1.0, np.nan, 3.0], r"must be finite, but 1 row\(s\) .* first at row position 1 \(nan\)"),
+        ([[1.0, 2.0], [np.inf, 0.0]], r"first at row position 1 \(\[inf, 0\.0\]\)"),
+        (pd.Series([1, None, 3, None], dtype="Int64"), r"2 row\(s\) of y hold NaN, infinite or"),
+        (np.zeros((3, 2, 2)), r"\(n_samples, n_outputs\) .* got shape \(3, 2, 2\)"),
+        (np.zeros((3, 0)), r"at least one output, got shape \(3, 0\)"),
+        (2.0, r"got shape \(\)"),
+        ([], "y is empty"),
+    ],
+)
+def test_targets_validation(func, y, match):
+    with pytest.raises(ValueError, match=match):
+        func(y, 0.5)
+
+
+@pytest.mark.parametrize("func, name", [(outlier_targets, "scale"), (shifted_targets, "shift")])
+def test_constant_or_huge_targets_cannot_be_scaled(func, name):
+    with pytest.raises(ValueError, match=rf"y is constant \(standard deviation 0\): {name} is"):
+        func(np.full(10, 4.0), 0.0)
+    with pytest.raises(ValueError, match="the column at position 1 of y is constant"):
+        func(np.c_[np.arange(10.0), np.ones(10)], 0.3)
+    with pytest.raises(ValueError, match=rf"{name}=1e\+308 standard deviations of y do not fit"):
+        func(np.arange(10.0), 0.3, **{name: 1e308})
+    with pytest.raises(ValueError, match=r"do not fit in float64 \(its values reach 1e\+200\)"):
+        func([0.0, 1e200], 0.3)
