@@ -106,9 +106,9 @@ class NoisyLabelFilter(BaseCleaningSampler):
         or, with ``cv``, any classifier with ``predict_proba``. ``None`` uses
         ``AntidoteClassifier(forget_rate=forget_rate if a number > 0 else 0.2,
         random_state=random_state)``. A ``Pipeline`` estimator receives ``X`` as it is, so
-        it can encode a raw DataFrame (strings, categories, missing values) while the
-        filter returns the kept rows of the raw DataFrame; a bare classifier needs numeric
-        ``X``.
+        it can encode a raw DataFrame (strings, categories, missing values; a sparse
+        one-hot encoding is fine) while the filter returns the kept rows of the raw
+        DataFrame; a bare classifier needs numeric ``X``.
     forget_rate : float in [0, 1) or "auto", default="auto"
         Fraction of the targeted rows to flag, or ``"auto"`` to flag the rows whose
         predicted class differs from their label. Ignored when ``threshold`` is set.
@@ -244,9 +244,11 @@ class NoisyLabelFilter(BaseCleaningSampler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} or DataFrame of shape (n_samples, n_features)
             Features. A DataFrame is passed to the estimator as it is (so a ``Pipeline``
-            estimator can select columns by name).
+            estimator can select columns by name). A sparse matrix stays sparse (CSR or
+            CSC; other formats are converted to CSR): the network densifies it one
+            minibatch at a time.
         y : array-like, Series or Categorical of shape (n_samples,)
             The possibly noisy labels.
         **params : dict
@@ -257,7 +259,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
         self : NoisyLabelFilter
             The fitted filter.
         """
-        y_1d, _ = self._check_inputs(X, y)
+        X, y_1d, _ = self._check_inputs(X, y)
         self._find_label_issues(X, y_1d, params)
         return self
 
@@ -265,16 +267,17 @@ class NoisyLabelFilter(BaseCleaningSampler):
     def fit_resample(self, X, y, **params):
         """Score every row, flag the suspicious ones, and return the cleaned data.
 
-        One training run (``cv`` with ``cv``), which also sets every attribute that
+        One training run (``k`` with ``cv=k``), which also sets every attribute that
         :meth:`fit` sets. In an ``imblearn.pipeline.Pipeline`` this is the method that
         the pipeline calls at fit time.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} or DataFrame of shape (n_samples, n_features)
             Features. A DataFrame is passed to the estimator as it is (so a ``Pipeline``
             estimator can select columns by name) and returned as a DataFrame with the
-            kept rows' original index.
+            kept rows' original index. A sparse matrix stays sparse (CSR or CSC; other
+            formats are converted to CSR), for the estimator and in the result.
         y : array-like, Series or Categorical of shape (n_samples,)
             The possibly noisy labels.
         **params : dict
@@ -289,18 +292,23 @@ class NoisyLabelFilter(BaseCleaningSampler):
             a list, a Series with the same name, index and dtype (categorical included),
             a Categorical with the same categories, or a one-column DataFrame.
         """
-        y_1d, binarize_y = self._check_inputs(X, y)
+        X, y_1d, binarize_y = self._check_inputs(X, y)
         X_res, y_res = self._fit_resample(X, y_1d, **params)
         return X_res, _resampled_target(y, y_res, self.sample_indices_, binarize_y, self.classes_)
 
     def _check_inputs(self, X, y):
-        """Validate ``X`` and ``y`` and resolve ``sampling_strategy_``; ``y`` as 1-D labels."""
-        # Validation only: the estimator gets the caller's X (a DataFrame keeps its columns).
-        _, y_1d, binarize_y = self._check_X_y(X, y)
+        """Validate ``X`` and ``y``, resolve ``sampling_strategy_``; X for the estimator.
+
+        The estimator gets the caller's ``X`` (a DataFrame keeps its columns), except that
+        a sparse matrix comes in the validated CSR or CSC format, whose rows the folds and
+        the returned data can select. It stays sparse: the network densifies it one
+        minibatch at a time.
+        """
+        X_checked, y_1d, binarize_y = self._check_X_y(X, y)
         self.sampling_strategy_ = check_sampling_strategy(
             self.sampling_strategy, y_1d, self._sampling_type
         )
-        return y_1d, binarize_y
+        return (X_checked if sparse.issparse(X) else X), y_1d, binarize_y
 
     def _check_X_y(self, X, y, accept_sparse=None):
         # As object, float NaN and a missing category are caught too, not only None.
@@ -312,7 +320,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
         with _naming_non_numeric_columns(X):
             X, y = validate_data(
                 self, X, y, reset=True, dtype=None if lenient else "numeric",
-                ensure_all_finite=not lenient, accept_sparse=True,
+                ensure_all_finite=not lenient, accept_sparse=["csr", "csc"],
             )
         return X, y, binarize_y
 
@@ -332,11 +340,10 @@ class NoisyLabelFilter(BaseCleaningSampler):
                 f"NoisyLabelFilter needs at least 2 classes in y, got {len(classes)}: "
                 f"{classes.tolist()}."
             )
-        X_dense = _dense(X)
         if self.cv is None:
-            probabilities, weights = self._score_in_sample(X_dense, y, y_encoded, params)
+            probabilities, weights = self._score_in_sample(X, y, y_encoded, params)
         else:
-            probabilities, weights = self._score_out_of_fold(X_dense, y, y_encoded, params)
+            probabilities, weights = self._score_out_of_fold(X, y, y_encoded, params)
 
         n = len(y_encoded)
         rows = np.arange(n)
@@ -408,7 +415,8 @@ class NoisyLabelFilter(BaseCleaningSampler):
                 f"ending in one (its weights score the rows); got {type(final).__name__}. "
                 "Use cv=k to score with any classifier's out-of-fold probabilities."
             )
-        features = check_array(X_final, dtype=np.float32)
+        # The rows as the network is fed them: float32, and sparse ones in CSR.
+        features = check_array(X_final, dtype=np.float32, accept_sparse="csr")
         scores = LateEpochScores(features, y_encoded, self.averaging_epochs)
         callbacks = list(final.callbacks or []) + [("label_scores", scores)]
         final.set_params(callbacks=callbacks)
@@ -452,17 +460,6 @@ class NoisyLabelFilter(BaseCleaningSampler):
         tags.sampler_tags.sample_indices = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _dense(X):
-    """``X`` for the scoring network: sparse matrices and sparse frame columns made dense."""
-    if sparse.issparse(X):
-        return X.toarray()
-    if isinstance(X, pd.DataFrame) and any(
-        isinstance(dtype, pd.SparseDtype) for dtype in X.dtypes
-    ):
-        return X.sparse.to_dense()
-    return X
 
 
 @contextlib.contextmanager

@@ -10,7 +10,8 @@ from imblearn.pipeline import make_pipeline as make_imblearn_pipeline
 from imblearn.utils.estimator_checks import (
     parametrize_with_checks as parametrize_with_imblearn_checks,
 )
-from sklearn.compose import make_column_transformer
+from scipy import sparse
+from sklearn.compose import ColumnTransformer, make_column_transformer
 from sklearn.datasets import load_digits, make_classification
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
@@ -423,6 +424,57 @@ def test_input_errors_are_the_classifier_s():
     ):
         with pytest.raises(ValueError, match=missing):
             fast_filter().fit(X, labels)
+
+
+def _recording_rows(toarray, densified):
+    """``toarray`` that appends the number of rows it densifies to ``densified``."""
+
+    def recorded(matrix, *args, **kwargs):
+        densified.append(matrix.shape[0])
+        return toarray(matrix, *args, **kwargs)
+
+    return recorded
+
+
+def test_sparse_one_hot_pipeline_inside_the_filter(monkeypatch):
+    frame = pd.read_csv(DATA / "adult_sample.csv")[:300]
+    y = frame.pop("income")
+    categorical = ["type_employer", "marital", "occupation", "relationship", "sex"]
+
+    def scorer(sparse_output):
+        encoder = ColumnTransformer(
+            [("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=sparse_output),
+              categorical),
+             ("num", StandardScaler(), ["age", "education_num", "hr_per_week"])],
+            sparse_threshold=1.0,
+        )
+        # Scoring batches of 100 rows (1,024 by default, more than the data has).
+        classifier = small_classifier(max_epochs=4, iterator_valid__batch_size=100)
+        return make_pipeline(encoder, classifier)
+
+    densified = []
+    for matrix_type in (sparse.csr_matrix, sparse.csr_array):
+        monkeypatch.setattr(
+            matrix_type, "toarray", _recording_rows(matrix_type.toarray, densified)
+        )
+    sparse_filter = fast_filter(estimator=scorer(sparse_output=True)).fit(frame, y)
+    assert sparse.issparse(sparse_filter.estimator_[:-1].transform(frame))
+    # The network densified the one-hot rows a batch (64 rows in training, 100 in
+    # scoring) at a time, never all 300.
+    assert densified and max(densified) <= 100
+    # ... and found what it finds on the same rows made dense first.
+    dense_filter = fast_filter(estimator=scorer(sparse_output=False)).fit(frame, y)
+    pd.testing.assert_frame_equal(sparse_filter.label_issues_, dense_filter.label_issues_)
+
+    # A bare sparse matrix reaches the classifier sparse, and its kept rows come back as
+    # CSR (COO rows cannot be selected), the same as for the dense matrix.
+    X, labels = make_classification(n_samples=120, n_features=8, random_state=0)
+    X[np.abs(X) < 1] = 0
+    X_res, y_res = fast_filter().fit_resample(sparse.coo_matrix(X), labels)
+    X_dense_res, y_dense_res = fast_filter().fit_resample(X, labels)
+    assert sparse.isspmatrix_csr(X_res)
+    np.testing.assert_allclose(X_res.toarray(), X_dense_res)
+    np.testing.assert_array_equal(y_res, y_dense_res)
 
 
 Y_CONTAINERS = {
