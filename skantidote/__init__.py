@@ -19,6 +19,7 @@ _EXPORTS = {
     "AlphaDivergence": "skantidote.divergences",
     "AntidoteClassifier": "skantidote.classifier",
     "AntidoteLoss": "skantidote.loss",
+    "AntidoteRegressor": "skantidote.regressor",
     "Divergence": "skantidote.divergences",
     "KLDivergence": "skantidote.divergences",
     "NoisyLabelFilter": "skantidote.filter",
@@ -32,6 +33,7 @@ __all__ = [
     "AlphaDivergence",
     "AntidoteClassifier",
     "AntidoteLoss",
+    "AntidoteRegressor",
     "Divergence",
     "KLDivergence",
     "NoisyLabelFilter",
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from skantidote.divergences import AlphaDivergence, Divergence, KLDivergence, get_divergence
     from skantidote.filter import NoisyLabelFilter
     from skantidote.loss import AntidoteLoss
+    from skantidote.regressor import AntidoteRegressor
     from skantidote.robust_losses import ROBUST_LOSSES, get_robust_loss
 
 

@@ -79,6 +79,9 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
     #: with one mixing in other skorch features. With an ``accelerator``, the default
     #: becomes :class:`~skantidote.net.AcceleratedAntidoteNet`.
     net_class = AntidoteNet
+    #: The net class that an ``accelerator`` trains: ``net_class`` with skorch's
+    #: ``AccelerateMixin``.
+    accelerated_net_class = AcceleratedAntidoteNet
 
     _parameter_constraints: dict = {
         "module": [None, StrOptions({"mlp", "cnn"}), HasMethods(["forward"])],
@@ -186,7 +189,8 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
                 "height, width), e.g. (1, 8, 8) or (3, 32, 32)."
             )
         if self.accelerator is not None and not (
-            issubclass(self.net_class, AccelerateMixin) or self.net_class is AntidoteNet
+            issubclass(self.net_class, AccelerateMixin)
+            or issubclass(self.accelerated_net_class, self.net_class)
         ):
             raise ValueError(
                 f"accelerator was given but net_class={self.net_class.__name__} does not mix "
@@ -408,7 +412,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         net_class = self.net_class
         if self.accelerator is not None:
             if not issubclass(net_class, AccelerateMixin):
-                net_class = AcceleratedAntidoteNet
+                net_class = self.accelerated_net_class
             # Accelerate places the module and batches itself; skorch wants device=None.
             kwargs.update(accelerator=self.accelerator, device=None)
         return net_class(**kwargs)
@@ -452,10 +456,13 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         kwargs.setdefault("optimizer__weight_decay", self.weight_decay)
         return kwargs
 
-    def _module_and_params(self, n_features: int, n_outputs: int, builtin: dict):
+    def _module_and_params(
+        self, n_features: int, n_outputs: int, builtin: dict, outputs_name: str = "n_classes"
+    ):
         """The module argument for skorch and its ``module__*`` keyword arguments.
 
-        ``builtin`` maps the names ``None``/``"mlp"``/``"cnn"`` to module classes.
+        ``builtin`` maps the names ``"mlp"``/``"cnn"`` to module classes; a module class
+        gets ``n_features`` and ``n_outputs`` (as ``outputs_name``) when it takes them.
         """
         kwargs = {
             k: v for k, v in self._extra_params().items() if k.startswith("module__")
@@ -487,7 +494,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
                 )
         if isinstance(module, type):
             signature = inspect.signature(module.__init__).parameters
-            for name, value in (("n_features", n_features), ("n_classes", n_outputs)):
+            for name, value in (("n_features", n_features), (outputs_name, n_outputs)):
                 if name in signature:
                     kwargs.setdefault(f"module__{name}", value)
         return module, kwargs

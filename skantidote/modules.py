@@ -64,24 +64,28 @@ def _check_dropout(dropout) -> float:
 
 
 class MLP(nn.Module):
-    """Fully connected ReLU network returning logits.
+    """Fully connected ReLU network returning logits (or regression outputs).
 
     ``Linear -> ReLU [-> Dropout]`` for every hidden layer, then a final
-    ``Linear`` to ``n_classes`` logits. There is deliberately no batch
-    normalisation: the last minibatch of an epoch can hold a single row, and the
-    network should predict every row independently of the others.
+    ``Linear`` to ``n_classes`` logits, or to ``n_outputs`` values for regression.
+    There is deliberately no batch normalisation: the last minibatch of an epoch can
+    hold a single row, and the network should predict every row independently of the
+    others.
 
     Parameters
     ----------
     n_features : int
         Number of input features (columns of ``X``).
-    n_classes : int
+    n_classes : int, optional
         Number of classes (output logits); at least 2.
     hidden_layer_sizes : sequence of int, default=(256, 256)
         Width of each hidden layer; ``()`` gives a linear (softmax regression)
         model.
     dropout : float, default=0.0
         Dropout probability after every hidden activation.
+    n_outputs : int, optional
+        Number of regression outputs; at least 1. Exactly one of ``n_classes`` and
+        ``n_outputs``.
 
     Examples
     --------
@@ -90,18 +94,29 @@ class MLP(nn.Module):
     >>> net = MLP(n_features=4, n_classes=3, hidden_layer_sizes=(16,))
     >>> net(torch.zeros(5, 4)).shape
     torch.Size([5, 3])
+    >>> MLP(n_features=4, n_outputs=1)(torch.zeros(5, 4)).shape
+    torch.Size([5, 1])
     """
 
     def __init__(
         self,
         n_features: int,
-        n_classes: int,
+        n_classes: int | None = None,
         hidden_layer_sizes: Sequence[int] = (256, 256),
         dropout: float = 0.0,
+        n_outputs: int | None = None,
     ) -> None:
         super().__init__()
         n_features = _check_positive_int("n_features", n_features)
-        n_classes = _check_positive_int("n_classes", n_classes, minimum=2)
+        if (n_classes is None) == (n_outputs is None):
+            raise ValueError(
+                "Give exactly one of n_classes (classification) and n_outputs (regression); "
+                f"got n_classes={n_classes!r}, n_outputs={n_outputs!r}."
+            )
+        if n_classes is not None:
+            width_out = n_classes = _check_positive_int("n_classes", n_classes, minimum=2)
+        else:
+            width_out = n_outputs = _check_positive_int("n_outputs", n_outputs)
         sizes = _check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
         dropout = _check_dropout(dropout)
         layers: list[nn.Module] = []
@@ -111,10 +126,11 @@ class MLP(nn.Module):
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = size
-        layers.append(nn.Linear(width, n_classes))
+        layers.append(nn.Linear(width, width_out))
         self.layers = nn.Sequential(*layers)
         self.n_features = n_features
         self.n_classes = n_classes
+        self.n_outputs = n_outputs
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Logits of shape ``(n_samples, n_classes)`` for ``X`` of shape

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 from scipy import sparse
-from skorch import NeuralNetClassifier
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.dataset import Dataset
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_tensor
@@ -25,7 +25,10 @@ from skantidote.exceptions import NonFiniteLossError
 
 __all__ = [
     "AcceleratedAntidoteNet",
+    "AcceleratedAntidoteRegressorNet",
     "AntidoteNet",
+    "AntidoteNetMixin",
+    "AntidoteRegressorNet",
     "SparseRowsDataset",
     "net_device",
     "net_input",
@@ -183,45 +186,13 @@ def _sparse_rows(dataset) -> bool:
     return isinstance(dataset, SparseRowsDataset)
 
 
-class AntidoteNet(NeuralNetClassifier):
-    """skorch classifier that passes per-row sample weights to its criterion.
+class AntidoteNetMixin:
+    """What a skorch net needs to train with per-row sample weights and sparse features.
 
-    Feed it :func:`net_input` ``(X, sample_weight)``: ``infer`` gives the module the
-    features only, and ``get_loss`` calls ``criterion(y_pred, y_true,
-    sample_weight=w)`` (``criterion(y_pred, y_true)`` without weights, so any loss with
-    that signature works, torch's own included). Sparse features (a scipy sparse matrix
-    as ``X``, in training, validation and prediction) are densified one minibatch at a
-    time by a :class:`SparseRowsDataset`, unless a ``dataset`` is configured; an
-    ``iterator_train__collate_fn`` or ``iterator_valid__collate_fn`` then receives a
-    whole collated ``(X_batch, y_batch)``. A criterion that reports
-    non-finite losses (as :class:`~skantidote.loss.AntidoteLoss` does) raises
-    :class:`~skantidote.exceptions.NonFiniteLossError` naming the epoch.
-
-    The validation labels are noisy too, so the validation loss is the criterion's own
-    objective; :class:`~skantidote.callbacks.ReweightingWarmup` keeps it reweighted even
-    during warm-up, so that validation losses are comparable across epochs.
-
-    Parameters
-    ----------
-    *args, **kwargs
-        Those of ``skorch.NeuralNetClassifier``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skantidote.loss import AntidoteLoss
-    >>> from skantidote.modules import MLP
-    >>> from skantidote.net import AntidoteNet, net_input
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(64, 4)).astype(np.float32)
-    >>> y = (X[:, 0] > 0).astype(np.int64)
-    >>> net = AntidoteNet(
-    ...     MLP, module__n_features=4, module__n_classes=2, criterion=AntidoteLoss,
-    ...     criterion__forget_rate=0.1, max_epochs=2, train_split=None, verbose=0,
-    ... )
-    >>> _ = net.fit(net_input(X, np.ones(64, dtype=np.float32)), y)
-    >>> net.predict_proba(X).shape
-    (64, 2)
+    Mixed into :class:`AntidoteNet` (classification) and :class:`AntidoteRegressorNet`
+    (regression), before the skorch net class: ``infer`` gives the module the features of
+    a :func:`net_input` dict only, ``get_loss`` passes its ``sample_weight`` to the
+    criterion, and sparse features are densified one minibatch at a time.
     """
 
     def get_dataset(self, X, y=None):
@@ -275,6 +246,79 @@ class AntidoteNet(NeuralNetClassifier):
             raise
 
 
+
+class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
+    """skorch classifier that passes per-row sample weights to its criterion.
+
+    Feed it :func:`net_input` ``(X, sample_weight)``: ``infer`` gives the module the
+    features only, and ``get_loss`` calls ``criterion(y_pred, y_true,
+    sample_weight=w)`` (``criterion(y_pred, y_true)`` without weights, so any loss with
+    that signature works, torch's own included). Sparse features (a scipy sparse matrix
+    as ``X``, in training, validation and prediction) are densified one minibatch at a
+    time by a :class:`SparseRowsDataset`, unless a ``dataset`` is configured; an
+    ``iterator_train__collate_fn`` or ``iterator_valid__collate_fn`` then receives a
+    whole collated ``(X_batch, y_batch)``. A criterion that reports
+    non-finite losses (as :class:`~skantidote.loss.AntidoteLoss` does) raises
+    :class:`~skantidote.exceptions.NonFiniteLossError` naming the epoch.
+
+    The validation labels are noisy too, so the validation loss is the criterion's own
+    objective; :class:`~skantidote.callbacks.ReweightingWarmup` keeps it reweighted even
+    during warm-up, so that validation losses are comparable across epochs.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of ``skorch.NeuralNetClassifier``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.loss import AntidoteLoss
+    >>> from skantidote.modules import MLP
+    >>> from skantidote.net import AntidoteNet, net_input
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 4)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = AntidoteNet(
+    ...     MLP, module__n_features=4, module__n_classes=2, criterion=AntidoteLoss,
+    ...     criterion__forget_rate=0.1, max_epochs=2, train_split=None, verbose=0,
+    ... )
+    >>> _ = net.fit(net_input(X, np.ones(64, dtype=np.float32)), y)
+    >>> net.predict_proba(X).shape
+    (64, 2)
+    """
+
+
+class AntidoteRegressorNet(AntidoteNetMixin, NeuralNetRegressor):
+    """skorch regressor that passes per-row sample weights to its criterion.
+
+    The regression twin of :class:`AntidoteNet` (see there), for
+    :class:`~skantidote.AntidoteRegressor`: the criterion gets the module's predictions
+    of shape ``(n, n_outputs)`` and the float targets of the same shape.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of ``skorch.NeuralNetRegressor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.loss import AntidoteLoss
+    >>> from skantidote.modules import MLP
+    >>> from skantidote.net import AntidoteRegressorNet
+    >>> X = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
+    >>> y = X[:, :1] * 2.0
+    >>> net = AntidoteRegressorNet(
+    ...     MLP, module__n_features=3, module__n_outputs=1, criterion=AntidoteLoss,
+    ...     criterion__forget_rate=0.1, criterion__sample_loss="squared_error",
+    ...     max_epochs=2, train_split=None, verbose=0,
+    ... ).fit(X, y)
+    >>> net.predict(X).shape
+    (64, 1)
+    """
+
+
 class AcceleratedAntidoteNet(AccelerateMixin, AntidoteNet):
     """:class:`AntidoteNet` trained through a Hugging Face ``accelerate.Accelerator``.
 
@@ -286,6 +330,16 @@ class AcceleratedAntidoteNet(AccelerateMixin, AntidoteNet):
     ----------
     *args, accelerator, **kwargs
         Those of ``skorch.hf.AccelerateMixin`` and :class:`AntidoteNet`.
+    """
+
+
+class AcceleratedAntidoteRegressorNet(AccelerateMixin, AntidoteRegressorNet):
+    """:class:`AntidoteRegressorNet` trained through a Hugging Face ``accelerate.Accelerator``.
+
+    Parameters
+    ----------
+    *args, accelerator, **kwargs
+        Those of ``skorch.hf.AccelerateMixin`` and :class:`AntidoteRegressorNet`.
     """
 
 
@@ -305,7 +359,7 @@ def net_device(net) -> torch.device:
 
     Examples
     --------
-    >>> from skorch import NeuralNetClassifier
+    >>> from skorch import NeuralNetClassifier, NeuralNetRegressor
     >>> from torch import nn
     >>> from skantidote.net import net_device
     >>> net_device(NeuralNetClassifier(nn.Linear(2, 2), device="cpu"))

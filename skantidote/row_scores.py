@@ -23,11 +23,12 @@ class RowScores(NamedTuple):
 def score_rows(net, X, y, sample_weight=None, *, probabilities: bool = True) -> RowScores:
     """Probabilities and reweighting weights of all rows of ``(X, y)`` under ``net``.
 
-    The weights are those that the net's criterion gives the per-row cross-entropies when
-    the whole data set is one batch (its ``weights`` method: for
-    :class:`~skantidote.loss.AntidoteLoss`, the ANTIDOTE weights at its radius, whether or
-    not the warm-up is over). A criterion without a ``weights`` method reweights nothing:
-    every row gets 1. Rows with zero ``sample_weight`` get 0.
+    The weights are those that the net's criterion gives the per-row losses (its
+    ``per_sample`` method, else cross-entropy) when the whole data set is one batch (its
+    ``weights`` method: for :class:`~skantidote.loss.AntidoteLoss`, the ANTIDOTE weights at
+    its radius, whether or not the warm-up is over). A criterion without a ``weights``
+    method reweights nothing: every row gets 1. Rows with zero ``sample_weight`` get 0.
+    The probabilities are a softmax of the net's output: ask for them of classifiers only.
 
     Parameters
     ----------
@@ -77,7 +78,11 @@ def score_rows(net, X, y, sample_weight=None, *, probabilities: bool = True) -> 
             reference = torch.as_tensor(np.asarray(sample_weight), device=logits.device)
         weigh = getattr(net.criterion_, "weights", None)
         if callable(weigh):
-            losses = F.cross_entropy(logits, target, reduction="none")
+            per_sample = getattr(net.criterion_, "per_sample", None)
+            if callable(per_sample):
+                losses = per_sample(logits, target)
+            else:
+                losses = F.cross_entropy(logits, target, reduction="none")
             weights = weigh(losses, reference)
         else:
             weights = torch.ones(len(target), dtype=torch.float64, device=logits.device)

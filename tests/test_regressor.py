@@ -1,0 +1,159 @@
+"""AntidoteRegressor: scikit-learn compliance, corrupted targets, targets' units, inputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import make_friedman1, make_regression
+from sklearn.metrics import mean_squared_error
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skantidote import AntidoteRegressor
+from skantidote.net import AntidoteRegressorNet
+
+FAST = dict(hidden_layer_sizes=(32,), max_epochs=20, lr=0.01, random_state=0)
+
+
+_WEIGHTS_ARE_NOT_REPEATS = (
+    "each minibatch normalises its own sample weights, so weighting cannot equal repeating "
+    "rows exactly"
+)
+
+
+_ALPHA_IS_NOT_A_PENALTY = (
+    "the check sets alpha=0.01, a linear model's penalty; alpha is the order of the "
+    "alpha-divergence (> 1): test_trains_as_check_regressors_train_asks covers the rest"
+)
+
+
+@parametrize_with_checks(
+    [AntidoteRegressor(**FAST)],
+    expected_failed_checks=lambda est: {
+        "check_sample_weight_equivalence_on_dense_data": _WEIGHTS_ARE_NOT_REPEATS,
+        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS_ARE_NOT_REPEATS,
+        # The check sets alpha=0.01 on every regressor with an ``alpha``, taking it for a
+        # linear model's penalty; here alpha is the order of the alpha-divergence, > 1.
+        "check_regressors_train": _ALPHA_IS_NOT_A_PENALTY,
+        "check_regressors_train(readonly_memmap=True)": _ALPHA_IS_NOT_A_PENALTY,
+        "check_regressors_train(readonly_memmap=True,X_dtype=float32)": _ALPHA_IS_NOT_A_PENALTY,
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_trains_as_check_regressors_train_asks():
+    """scikit-learn's check_regressors_train, without its alpha=0.01 (see above)."""
+    from sklearn.utils.estimator_checks import check_regressors_train
+
+    class WithoutPenaltyAlpha(AntidoteRegressor):
+        def __setattr__(self, name, value):
+            # Refuse the check's linear-model penalty; keep every other parameter.
+            if not (name == "alpha" and value == 0.01):
+                super().__setattr__(name, value)
+
+    check_regressors_train("AntidoteRegressor", WithoutPenaltyAlpha(**FAST))
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    X, y = make_friedman1(n_samples=700, noise=0.3, random_state=0)
+    rng = np.random.default_rng(0)
+    corrupted = np.zeros(500, dtype=bool)
+    corrupted[rng.choice(500, 100, replace=False)] = True
+    y_train = y[:500].copy()
+    y_train[corrupted] += rng.choice([-1.0, 1.0], corrupted.sum()) * 6 * y.std()
+    return X[:500], y_train, corrupted, X[500:], y[500:]
+
+
+def test_forgets_corrupted_targets_and_beats_the_plain_squared_error(friedman):
+    X, y, corrupted, X_test, y_test = friedman
+    params = dict(hidden_layer_sizes=(64, 64), max_epochs=60, random_state=0)
+    antidote = AntidoteRegressor(forget_rate=0.2, **params).fit(X, y)
+    plain = AntidoteRegressor(forget_rate=0.0, **params).fit(X, y)
+    rmse = mean_squared_error(y_test, antidote.predict(X_test)) ** 0.5
+    plain_rmse = mean_squared_error(y_test, plain.predict(X_test)) ** 0.5
+    assert rmse < 0.9 * plain_rmse  # close to a fit on the clean rows only (2.32)
+    weights = antidote.sample_weights_
+    assert weights[corrupted].mean() < 0.2 * weights[~corrupted].mean()
+    assert weights.mean() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber"])
+def test_other_losses_reach_the_criterion(friedman, loss):
+    X, y, corrupted, _, _ = friedman
+    reg = AntidoteRegressor(loss=loss, **FAST).fit(X, y)
+    assert reg.net_.criterion_.sample_loss == loss
+    assert reg.sample_weights_[corrupted].mean() < reg.sample_weights_[~corrupted].mean()
+
+
+def test_targets_are_standardised_and_predictions_in_their_units():
+    X, y = make_regression(n_samples=300, n_features=5, noise=1.0, random_state=0)
+    y_big = 1e4 * y + 5e5
+    reg = AntidoteRegressor(**FAST).fit(X, y_big)
+    assert reg.target_mean_ == pytest.approx([y_big.mean()])
+    assert reg.target_scale_ == pytest.approx([y_big.std()])
+    assert isinstance(reg.net_, AntidoteRegressorNet)
+    assert reg.score(X, y_big) > 0.9
+    assert abs(reg.predict(X).mean() - y_big.mean()) < 0.1 * y_big.std()
+
+
+def test_multi_output_and_pandas():
+    X, Y = make_regression(n_samples=300, n_features=6, n_targets=3, random_state=1)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    reg = AntidoteRegressor(**FAST).fit(frame, pd.DataFrame(Y))
+    assert reg.n_outputs_ == 3 and reg.predict(frame).shape == (300, 3)
+    assert list(reg.feature_names_in_) == list(frame.columns)
+    assert reg.score(frame, Y) > 0.8
+    single = AntidoteRegressor(**FAST).fit(X, Y[:, :1])
+    assert single.predict(X).shape == (300, 1)  # a 2-D y gives 2-D predictions
+    assert AntidoteRegressor(**FAST).fit(X, Y[:, 0]).predict(X).shape == (300,)
+
+
+def test_scikit_learn_tools():
+    X, y = make_regression(n_samples=240, n_features=4, noise=2.0, random_state=2)
+    pipe = make_pipeline(StandardScaler(), AntidoteRegressor(**FAST))
+    scores = cross_val_score(pipe, X, y, cv=3, scoring="neg_root_mean_squared_error")
+    assert np.all(scores > -0.5 * y.std())
+    search = GridSearchCV(AntidoteRegressor(**FAST), {"forget_rate": [0.0, 0.1]}, cv=2)
+    assert search.fit(X, y).best_params_["forget_rate"] in (0.0, 0.1)
+    wrapped = TransformedTargetRegressor(
+        AntidoteRegressor(**FAST), func=np.log1p, inverse_func=np.expm1
+    )
+    y_positive = np.exp(y / y.std())
+    assert wrapped.fit(X, y_positive).predict(X).shape == (240,)
+    assert clone(pipe).fit(X, y).score(X, y) > 0.9
+
+
+def test_sample_weights_warm_start_partial_fit_and_sparse_input():
+    X, y = make_regression(n_samples=200, n_features=4, noise=1.0, random_state=3)
+    w = np.ones(200)
+    w[:50] = 0.0
+    reg = AntidoteRegressor(**FAST).fit(X, y, sample_weight=w)
+    assert np.all(reg.sample_weights_[:50] == 0)
+    reg.set_params(warm_start=True, max_epochs=3).fit(X, y)
+    assert reg.n_iter_ == 23
+    chunked = AntidoteRegressor(**FAST)
+    for _ in range(3):
+        chunked.partial_fit(X, y)
+    assert chunked.n_iter_ == 3
+    with pytest.raises(ValueError, match="y has 2 outputs, but"):
+        chunked.partial_fit(X, np.c_[y, y])
+    dense = AntidoteRegressor(**FAST).fit(X, y).predict(X)
+    sparse = AntidoteRegressor(**FAST).fit(sp.csr_matrix(X), y).predict(sp.csr_matrix(X))
+    np.testing.assert_allclose(sparse, dense, rtol=1e-4, atol=1e-4 * y.std())
+
+
+def test_invalid_parameters_and_inputs():
+    X, y = make_regression(n_samples=50, n_features=3, random_state=4)
+    with pytest.raises(ValueError, match="The 'loss' parameter of AntidoteRegressor"):
+        AntidoteRegressor(loss="quantile").fit(X, y)
+    with pytest.raises(ValueError, match="The 'module' parameter of AntidoteRegressor"):
+        AntidoteRegressor(module="cnn").fit(X, y)
+    with pytest.raises(ValueError, match="could not convert|numeric"):
+        AntidoteRegressor(**FAST).fit(X, np.array(["a"] * 50))
