@@ -5,15 +5,15 @@ works in any skorch ``NeuralNet`` whose criterion is :class:`~skantidote.loss.An
 (or another loss with its call signature), so a skorch user gets the same behaviour in
 their own net:
 
-=============================  ============================================================
-:class:`ReweightingWarmup`     plain cross-entropy for the first epochs, then reweighting
-:class:`LearningRateSchedule`  cosine (or constant) learning rate over each fit call
+===============================  ============================================================
+:class:`ReweightingWarmup`       plain cross-entropy for the first epochs, then reweighting
+:class:`LearningRateSchedule`    cosine (or constant) learning rate over each fit call
 :class:`ReweightingDiagnostics`  dual variables and fraction forgotten, per epoch
-:class:`FiniteLossGuard`       checks every epoch's losses; goes back to the last finite
-:class:`EarlyStopping`         stops on the validation loss; restores the best epoch
-:class:`LateEpochScores`       per-row probabilities and weights, averaged over late epochs
-:class:`EpochProgress`         a progress line per epoch
-=============================  ============================================================
+:class:`FiniteLossGuard`         checks every epoch's losses; goes back to the last finite
+:class:`EarlyStopping`           stops on the validation loss; restores the best epoch
+:class:`LateEpochScores`         per-row probabilities and weights, averaged over late epochs
+:class:`EpochProgress`           a progress line per epoch
+===============================  ============================================================
 """
 
 from skantidote.callbacks.diagnostics import ReweightingDiagnostics
