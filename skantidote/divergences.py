@@ -39,6 +39,8 @@ from typing import NamedTuple, Union
 import torch
 from torch import Tensor
 
+from skantidote.validation import check_real
+
 __all__ = [
     "AlphaDivergence",
     "DualSolution",
@@ -426,10 +428,8 @@ class Divergence(ABC):
         >>> round(KLDivergence().radius(0.4), 4)
         0.5108
         """
-        ok = isinstance(forget_rate, (int, float)) and not isinstance(forget_rate, bool)
-        if not (ok and 0.0 <= forget_rate < 1.0):
-            raise ValueError(f"forget_rate must be a number in [0, 1), got {forget_rate!r}.")
-        return float(self.concentration_divergence(1.0 - float(forget_rate)))
+        forget_rate = check_real("forget_rate", forget_rate, 0.0, 1.0, high_open=True)
+        return float(self.concentration_divergence(1.0 - forget_rate))
 
     def solve(
         self,
@@ -485,8 +485,8 @@ class Divergence(ABC):
         >>> bool(sol.weights[2] < sol.weights[0])
         True
         """
-        _check_scalar("delta", delta, allow_inf=True)
-        _check_scalar("kappa", kappa, allow_inf=False)
+        check_real("delta", delta, 0.0, allow_inf=True)
+        check_real("kappa", kappa, 0.0)
         delta, kappa = float(delta), float(kappa)
         if math.isinf(delta) and kappa == 0.0:
             raise ValueError(
@@ -858,10 +858,7 @@ class AlphaDivergence(Divergence):
     name = "alpha"
 
     def __init__(self, alpha: float = 2.0) -> None:
-        ok = isinstance(alpha, (int, float)) and not isinstance(alpha, bool)
-        if not (ok and math.isfinite(alpha) and alpha > 1.0):
-            raise ValueError(f"alpha must be a finite number > 1, got {alpha!r}.")
-        self.alpha = float(alpha)
+        self.alpha = check_real("alpha", alpha, 1.0, low_open=True)
         self._r = 1.0 / (self.alpha - 1.0)
 
     def __repr__(self) -> str:
@@ -955,16 +952,6 @@ def get_divergence(divergence: str | Divergence, alpha: float = 2.0) -> Divergen
     raise ValueError(
         f"divergence must be 'kl', 'alpha', 'chi2' or a Divergence instance, got {divergence!r}."
     )
-
-
-def _check_scalar(name: str, value: float, allow_inf: bool) -> None:
-    # NaN fails ``value >= 0``.
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-    if ok and not allow_inf:
-        ok = math.isfinite(value)
-    if not ok:
-        valid = "a number >= 0 (inf allowed)" if allow_inf else "a finite number >= 0"
-        raise ValueError(f"{name} must be {valid}, got {value!r}.")
 
 
 def raise_if_nonfinite(values: Tensor, name: str) -> None:

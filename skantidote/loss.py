@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from skantidote.divergences import Divergence, DualSolution, get_divergence, raise_if_nonfinite
+from skantidote.validation import check_real
 
 __all__ = ["FORGOTTEN_WEIGHT", "SAMPLE_LOSSES", "AntidoteLoss"]
 
@@ -157,12 +158,8 @@ class AntidoteLoss(nn.Module):
             )
         if delta is None:
             delta = self.family.radius(forget_rate)
-        ok = isinstance(delta, (int, float)) and not isinstance(delta, bool)
-        if not (ok and delta >= 0 and not math.isnan(delta)):
-            raise ValueError(f"delta must be a number >= 0, got {delta!r}.")
-        ok = isinstance(kappa, (int, float)) and not isinstance(kappa, bool)
-        if not (ok and math.isfinite(kappa) and kappa >= 0):
-            raise ValueError(f"kappa must be a finite number >= 0, got {kappa!r}.")
+        delta = check_real("delta", delta, 0.0, allow_inf=True)
+        kappa = check_real("kappa", kappa, 0.0)
         if math.isinf(delta) and kappa == 0:
             raise ValueError("delta=inf leaves only the kappa penalty, so kappa must be > 0.")
         if not (isinstance(max_iter, int) and max_iter >= 1):

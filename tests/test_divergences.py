@@ -289,9 +289,9 @@ def test_nonfinite_losses_raise(bad):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"delta": -0.1}, "delta must be a number >= 0"),
+        ({"delta": -0.1}, r"delta must be a number in \[0, inf\]"),
         ({"delta": float("nan")}, "delta must be"),
-        ({"delta": 0.1, "kappa": -1.0}, "kappa must be a finite number >= 0"),
+        ({"delta": 0.1, "kappa": -1.0}, r"kappa must be a finite number in \[0, inf\)"),
         ({"delta": float("inf")}, "delta=inf needs a positive kappa"),
     ],
 )
@@ -310,9 +310,9 @@ def test_bad_inputs_are_named():
         kl.solve(torch.rand(3), 0.1, ref_weights=torch.ones(4))
     with pytest.raises(ValueError, match="non-negative with a positive sum"):
         kl.solve(torch.rand(3), 0.1, ref_weights=torch.tensor([1.0, -1.0, 1.0]))
-    with pytest.raises(ValueError, match="forget_rate must be a number in \\[0, 1\\), got 1.0"):
+    with pytest.raises(ValueError, match=r"forget_rate must be a finite number in \[0, 1\), got 1"):
         kl.radius(1.0)
-    with pytest.raises(ValueError, match="alpha must be a finite number > 1, got 1"):
+    with pytest.raises(ValueError, match=r"alpha must be a finite number in \(1, inf\), got 1"):
         AlphaDivergence(1)
     with pytest.raises(ValueError, match="divergence must be 'kl', 'alpha', 'chi2'"):
         get_divergence("hellinger")

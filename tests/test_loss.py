@@ -168,12 +168,15 @@ def test_nonfinite_logits_raise_even_when_disabled():
     [
         ({}, "exactly one of forget_rate"),
         ({"forget_rate": 0.1, "delta": 0.1}, "exactly one of forget_rate"),
-        ({"forget_rate": 1.2}, r"forget_rate must be a number in \[0, 1\), got 1.2"),
-        ({"delta": -1.0}, "delta must be a number >= 0, got -1.0"),
-        ({"delta": 0.1, "kappa": -0.5}, "kappa must be a finite number >= 0, got -0.5"),
+        ({"forget_rate": 1.2}, r"forget_rate must be a finite number in \[0, 1\), got 1.2"),
+        ({"delta": -1.0}, r"delta must be a number in \[0, inf\], got -1.0"),
+        ({"delta": 0.1, "kappa": -0.5}, r"kappa must be a finite number in \[0, inf\), got -0.5"),
         ({"delta": math.inf}, "kappa must be > 0"),
         ({"delta": 0.1, "divergence": "tv"}, "divergence must be 'kl', 'alpha', 'chi2'"),
-        ({"delta": 0.1, "divergence": "alpha", "alpha": 0.5}, "alpha must be a finite number > 1"),
+        (
+            {"delta": 0.1, "divergence": "alpha", "alpha": 0.5},
+            r"alpha must be a finite number in \(1, inf\)",
+        ),
         ({"delta": 0.1, "max_iter": 0}, "max_iter must be an integer >= 1, got 0"),
     ],
 )
