@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
+from skantidote import version
+
 __all__ = ["VersionedPickleMixin"]
-
-
-def _package_version() -> str:
-    # Imported late: the package imports the estimators that use this module.
-    import skantidote
-
-    return str(skantidote.__version__)
 
 
 def _major(version: str) -> str:
@@ -34,12 +29,12 @@ class VersionedPickleMixin:
 
     def __getstate__(self):
         state = super().__getstate__()
-        state["_skantidote_version"] = _package_version()
+        state["_skantidote_version"] = version.__version__
         return state
 
     def __setstate__(self, state):
         saved = state.pop("_skantidote_version", None)
-        current = _package_version()
+        current = version.__version__
         if saved is not None and _major(saved) != _major(current):
             raise RuntimeError(
                 f"This {type(self).__name__} was saved with skantidote {saved} and cannot be "

@@ -313,7 +313,7 @@ def test_saved_model_refuses_another_major_version(data, monkeypatch):
         other.__setstate__(state)
     # Through pickle, as a user meets it.
     blob = pickle.dumps(clf)
-    monkeypatch.setattr(skantidote, "__version__", "99.0.0")
+    monkeypatch.setattr(skantidote.version, "__version__", "99.0.0")
     with pytest.raises(RuntimeError, match="major versions differ"):
         pickle.loads(blob)
 
