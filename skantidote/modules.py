@@ -15,52 +15,14 @@ applies the log-softmax itself, and the classifier applies a softmax once in
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from skantidote.validation import check_positive_int, check_real, check_sizes
+
 __all__ = ["MLP", "CNN"]
-
-
-def _check_positive_int(name: str, value, *, minimum: int = 1) -> int:
-    # numbers.Integral covers Python and NumPy integers; bool is excluded explicitly.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer >= {minimum}, got {value!r} of type "
-            f"{type(value).__name__}."
-        )
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def _check_sizes(name: str, sizes, *, allow_empty: bool) -> tuple[int, ...]:
-    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-        sizes = (sizes,)
-    error = TypeError(
-        f"{name} must be a sequence of positive integers such as (256, 256), got {sizes!r}."
-    )
-    if isinstance(sizes, str | bytes):
-        raise error
-    try:
-        # Any iterable (tuple, list, NumPy array); NumPy integers become Python ints.
-        sizes = tuple(sizes.tolist() if hasattr(sizes, "tolist") else sizes)
-    except TypeError:
-        raise error from None
-    sizes = tuple(_check_positive_int(f"each entry of {name}", s) for s in sizes)
-    if not sizes and not allow_empty:
-        raise ValueError(f"{name} must contain at least one entry, got {sizes!r}.")
-    return sizes
-
-
-def _check_dropout(dropout) -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not (
-        0.0 <= dropout < 1.0
-    ):
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}.")
-    return float(dropout)
 
 
 class MLP(nn.Module):
@@ -107,18 +69,18 @@ class MLP(nn.Module):
         n_outputs: int | None = None,
     ) -> None:
         super().__init__()
-        n_features = _check_positive_int("n_features", n_features)
+        n_features = check_positive_int("n_features", n_features)
         if (n_classes is None) == (n_outputs is None):
             raise ValueError(
                 "Give exactly one of n_classes (classification) and n_outputs (regression); "
                 f"got n_classes={n_classes!r}, n_outputs={n_outputs!r}."
             )
         if n_classes is not None:
-            width_out = n_classes = _check_positive_int("n_classes", n_classes, minimum=2)
+            width_out = n_classes = check_positive_int("n_classes", n_classes, minimum=2)
         else:
-            width_out = n_outputs = _check_positive_int("n_outputs", n_outputs)
-        sizes = _check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
-        dropout = _check_dropout(dropout)
+            width_out = n_outputs = check_positive_int("n_outputs", n_outputs)
+        sizes = check_sizes("hidden_layer_sizes", hidden_layer_sizes, allow_empty=True)
+        dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
         layers: list[nn.Module] = []
         width = n_features
         for size in sizes:
@@ -180,7 +142,7 @@ class CNN(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        shape = _check_sizes("input_shape", input_shape, allow_empty=False)
+        shape = check_sizes("input_shape", input_shape, allow_empty=False)
         if len(shape) == 2:
             shape = (1, *shape)
         if len(shape) != 3:
@@ -188,9 +150,9 @@ class CNN(nn.Module):
                 "input_shape must be (channels, height, width) or (height, width), "
                 f"got {tuple(input_shape)!r}."
             )
-        n_classes = _check_positive_int("n_classes", n_classes, minimum=2)
-        channels = _check_sizes("channels", channels, allow_empty=False)
-        dropout = _check_dropout(dropout)
+        n_classes = check_positive_int("n_classes", n_classes, minimum=2)
+        channels = check_sizes("channels", channels, allow_empty=False)
+        dropout = check_real("dropout", dropout, 0.0, 1.0, high_open=True)
 
         layers: list[nn.Module] = []
         width_in, height, width = shape

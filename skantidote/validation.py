@@ -9,7 +9,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["check_missing_labels", "check_real", "naming_non_numeric_columns"]
+__all__ = [
+    "check_missing_labels",
+    "check_positive_int",
+    "check_real",
+    "check_sizes",
+    "naming_non_numeric_columns",
+]
 
 
 @contextlib.contextmanager
@@ -152,3 +158,90 @@ def check_real(
         kind = "a number" if allow_inf else "a finite number"
         raise ValueError(f"{name} must be {kind} in {interval}, got {value!r}.")
     return float(value)
+
+
+def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
+    """An integer argument of a torch-side class (a module's size), as an int.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        The value given (Python and NumPy integers; not bool).
+    minimum : int, default=1
+        The smallest valid value.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer.
+    ValueError
+        If it is below ``minimum``.
+
+    Examples
+    --------
+    >>> from skantidote.validation import check_positive_int
+    >>> check_positive_int("n_classes", 3, minimum=2)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer >= {minimum}, got {value!r} of type "
+            f"{type(value).__name__}."
+        )
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_sizes(name: str, sizes: object, *, allow_empty: bool) -> tuple[int, ...]:
+    """A sequence of positive integers (layer widths, an image shape), as a tuple.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    sizes : int or iterable of int
+        The value given; a single integer is a sequence of one.
+    allow_empty : bool
+        Whether an empty sequence is valid.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    TypeError
+        If ``sizes`` is not a sequence of integers.
+    ValueError
+        If an entry is below 1, or the sequence is empty and must not be.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.validation import check_sizes
+    >>> check_sizes("hidden_layer_sizes", np.array([64, 32]), allow_empty=True)
+    (64, 32)
+    """
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    error = TypeError(
+        f"{name} must be a sequence of positive integers such as (256, 256), got {sizes!r}."
+    )
+    if isinstance(sizes, str | bytes):
+        raise error
+    try:
+        # Any iterable (tuple, list, NumPy array); NumPy integers become Python ints.
+        sizes = tuple(sizes.tolist() if hasattr(sizes, "tolist") else sizes)
+    except TypeError:
+        raise error from None
+    sizes = tuple(check_positive_int(f"each entry of {name}", s) for s in sizes)
+    if not sizes and not allow_empty:
+        raise ValueError(f"{name} must contain at least one entry, got {sizes!r}.")
+    return sizes

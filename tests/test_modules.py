@@ -133,3 +133,14 @@ def test_modules_learn(make):
         optimizer.step()
         first = loss.item() if first is None else first
     assert loss.item() < 0.5 * first
+
+
+def test_mlp_regression_outputs_and_one_of_the_two_widths():
+    net = MLP(n_features=4, n_outputs=2, hidden_layer_sizes=(8,))
+    assert net(torch.zeros(3, 4)).shape == (3, 2) and net.n_classes is None
+    with pytest.raises(ValueError, match="exactly one of n_classes"):
+        MLP(n_features=4)
+    with pytest.raises(ValueError, match="exactly one of n_classes"):
+        MLP(n_features=4, n_classes=3, n_outputs=1)
+    with pytest.raises(ValueError, match="n_outputs must be an integer >= 1"):
+        MLP(n_features=4, n_outputs=0)
