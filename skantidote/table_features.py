@@ -1,12 +1,16 @@
-"""From a raw table and the name of its label column to features a network can train on.
+"""From a raw table and the name of its target column to features a network can train on.
 
-:func:`prepare_table` validates the label column (class labels, at least two classes of at
-least two rows each) and sorts the other columns into numeric ones (numbers, booleans
+:func:`prepare_table` validates the target column, as class labels (at least two classes
+of at least two rows each) or as numeric regression targets (finite numbers, at least two
+distinct values), and sorts the other columns into numeric ones (numbers, booleans
 excluded; dates and durations as seconds) and categorical ones (everything else, as text);
-:func:`make_preprocessor` imputes and standardises the former and imputes and one-hot
-encodes the latter; :func:`restore_dtype` gives relabelled targets the dtype of the
-original column. Problems are :class:`~skantidote.tables.TableError` with a one-line
-message that names the column, the bad values or rows, and what would be valid.
+:func:`detect_task` is its rule for telling the two kinds of target apart;
+:func:`make_preprocessor` imputes and standardises the numeric columns and imputes and
+one-hot encodes the categorical ones; :func:`restore_dtype` gives relabelled targets the
+dtype of the original column; :func:`target_issues` is the regression counterpart of
+:class:`~skantidote.NoisyLabelFilter`'s ``label_issues_`` report. Problems are
+:class:`~skantidote.tables.TableError` with a one-line message that names the column, the
+bad values or rows, and what would be valid.
 """
 
 from __future__ import annotations
@@ -24,7 +28,24 @@ from sklearn.utils.multiclass import type_of_target
 
 from skantidote.tables import TableError, _listing
 
-__all__ = ["PreparedTable", "make_preprocessor", "prepare_table", "restore_dtype"]
+__all__ = [
+    "MAX_AUTO_CLASSES",
+    "TASKS",
+    "PreparedTable",
+    "detect_task",
+    "make_preprocessor",
+    "prepare_table",
+    "restore_dtype",
+    "target_issues",
+]
+
+#: The ``task`` values of :func:`prepare_table` (and of ``skantidote clean --task``).
+TASKS = ("auto", "classification", "regression")
+
+#: A numeric target column whose values are all whole numbers is taken for class codes
+#: by :func:`detect_task` when it has at most this many distinct values, and for a
+#: regression target when it has more.
+MAX_AUTO_CLASSES = 20
 
 
 @dataclass(frozen=True)
@@ -37,13 +58,16 @@ class PreparedTable:
         The feature columns, named by strings, in the order of the table: numeric ones as
         floats (missing values as NaN), categorical ones as text (missing values as NaN).
     y : numpy.ndarray
-        The class labels: booleans, numbers (as in the table) or strings.
+        For classification, the class labels: booleans, numbers (as in the table) or
+        strings; for regression, the targets as float64.
     numeric : list of str
         Names of the numeric columns of ``X``.
     categorical : list of str
         Names of the categorical columns of ``X``.
     empty_columns : list
         Columns of the table left out of ``X`` because they hold no value at all.
+    task : {"classification", "regression"}, default="classification"
+        What ``y`` is for (``task="auto"`` of :func:`prepare_table` resolved).
     """
 
     X: pd.DataFrame
@@ -51,6 +75,7 @@ class PreparedTable:
     numeric: list[str]
     categorical: list[str]
     empty_columns: list[Hashable]
+    task: str = "classification"
 
 
 def _rows(mask: np.ndarray, index: pd.Index, limit: int = 5) -> str:
@@ -81,7 +106,8 @@ def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
             raise TableError(
                 f"target column {target!r} holds continuous numbers (e.g. "
                 f"{_listing(pd.unique(y_values)[:3].tolist())}), not class labels: "
-                "skantidote clean is for classification"
+                "prepare it as a regression target (task='regression' or 'auto'; on the "
+                "command line, --task regression or auto)"
             )
     else:
         y_values = y.astype(str).to_numpy(dtype=object)
@@ -103,19 +129,95 @@ def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
     return y_values
 
 
-def prepare_table(frame: pd.DataFrame, target: Hashable, *,
+def _regression_targets(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
+    """The target column as float64 regression targets; :class:`TableError` if it cannot be."""
+    y = frame[target]
+    if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
+        examples = _listing(pd.unique(y.dropna())[:3].tolist())
+        raise TableError(
+            f"target column {target!r} is not numeric (e.g. {examples}): a regression "
+            "target holds numbers; for class labels use task='classification' (on the "
+            "command line, --task classification)"
+        )
+    missing = y.isna().to_numpy()
+    if missing.any():
+        raise TableError(
+            f"target column {target!r} has {int(missing.sum())} missing value(s) "
+            f"({_rows(missing, frame.index)}); fill or drop those rows first"
+        )
+    values = y.to_numpy(dtype=np.float64)
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise TableError(
+            f"target column {target!r} has infinite values ({_rows(infinite, frame.index)})"
+        )
+    if np.all(values == values[0]):
+        raise TableError(
+            f"target column {target!r} is constant ({values[0]:g}): a regression target "
+            "needs at least 2 distinct values"
+        )
+    return values
+
+
+def detect_task(y: pd.Series) -> str:
+    """Whether a target column holds class labels or regression targets.
+
+    The rule of ``task="auto"`` in :func:`prepare_table` (and of ``skantidote clean
+    --task auto``): a numeric column (booleans excepted) is a regression target when one
+    of its values has a fractional part (``2.5``), or when its values are whole numbers
+    (``3`` or ``3.0``) of more than :data:`MAX_AUTO_CLASSES` distinct values; every other
+    column (booleans, text, categories, dates, whole numbers of at most
+    :data:`MAX_AUTO_CLASSES` values) holds class labels. Missing and infinite values are
+    left out of the decision.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        The target column.
+
+    Returns
+    -------
+    task : {"classification", "regression"}
+        The kind of target.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skantidote.table_features import detect_task
+    >>> detect_task(pd.Series([0.5, 1.25, 3.0]))
+    'regression'
+    >>> detect_task(pd.Series([1, 2, 3, 1]))  # few whole numbers: class codes
+    'classification'
+    >>> detect_task(pd.Series(range(100)))  # many whole numbers: a count, a price ...
+    'regression'
+    >>> detect_task(pd.Series(["cat", "dog"])), detect_task(pd.Series([True, False]))
+    ('classification', 'classification')
+    """
+    if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
+        return "classification"
+    values = y.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = values[np.isfinite(values)]
+    if np.any(values != np.round(values)) or len(np.unique(values)) > MAX_AUTO_CLASSES:
+        return "regression"
+    return "classification"
+
+
+def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classification",
                   source: str | None = None) -> PreparedTable:
-    """Split a table into features and class labels, and sort the features by kind.
+    """Split a table into features and target, and sort the features by kind.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        The table: one row per sample, the labels in column ``target``. It is not
-        modified.
+        The table: one row per sample, the labels or targets in column ``target``. It is
+        not modified.
     target : hashable
-        Name of the column of class labels: booleans, integers (or floats holding class
-        codes), strings or any other values (compared as text). It must have no missing
-        value and at least 2 classes of at least 2 rows each.
+        Name of the target column. It must have no missing value. Class labels:
+        booleans, integers (or floats holding class codes), strings or any other values
+        (compared as text), at least 2 classes of at least 2 rows each. Regression
+        targets: finite numbers (booleans excepted), at least 2 distinct values.
+    task : {"classification", "regression", "auto"}, default="classification"
+        What the target column holds; ``"auto"`` decides with :func:`detect_task`.
     source : str, default=None
         Where the table comes from (e.g. its file name), quoted in error messages;
         ``None`` says "the table".
@@ -124,16 +226,20 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *,
     -------
     prepared : PreparedTable
         The features ``X`` (every column but ``target`` and those without any value),
-        the labels ``y``, and the names of the numeric and of the categorical columns.
-        Numeric columns: numbers (booleans excepted), dates (as seconds since 1970) and
-        durations (as seconds); every other column is categorical, as text.
+        the labels or targets ``y``, the names of the numeric and of the categorical
+        columns, and the ``task``. Numeric columns: numbers (booleans excepted), dates (as
+        seconds since 1970) and durations (as seconds); every other column is
+        categorical, as text.
 
     Raises
     ------
+    ValueError
+        If ``task`` is not one of :data:`TASKS`.
     TableError
-        If the table has no row, ``target`` is not a column, the labels are missing,
-        infinite, continuous, of a single class or have a class of a single row, a
-        numeric feature is infinite, or no feature column is left.
+        If the table has no row, ``target`` is not a column, the target has missing or
+        infinite values, class labels are continuous, of a single class or have a class
+        of a single row, regression targets are not numeric or are constant, a numeric
+        feature is infinite, or no feature column is left.
 
     See Also
     --------
@@ -154,11 +260,17 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *,
     (['size'], ['colour'], ['notes'])
     >>> prepared.y
     array(['cat', 'dog', 'cat', 'dog'], dtype=object)
+    >>> frame["price"] = [9.5, 12.0, 8.25, 30.0]
+    >>> prepared = prepare_table(frame.drop(columns="label"), "price", task="auto")
+    >>> prepared.task, prepared.y
+    ('regression', array([ 9.5 , 12.  ,  8.25, 30.  ]))
     >>> prepare_table(frame, "kind")
     Traceback (most recent call last):
     ...
     skantidote.tables.TableError: target column 'kind' not found in the table; its columns ...
     """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {_listing(list(TASKS))}, got {task!r}")
     where = repr(str(source)) if source is not None else "the table"
     if len(frame) == 0:
         raise TableError(f"{where} has no data rows")
@@ -167,7 +279,9 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *,
             f"target column {target!r} not found in {where}; its columns are "
             f"{_listing([str(c) for c in frame.columns], 12)}"
         )
-    y = _labels(frame, target)
+    if task == "auto":
+        task = detect_task(frame[target])
+    y = _regression_targets(frame, target) if task == "regression" else _labels(frame, target)
 
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
@@ -202,7 +316,7 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *,
             features[column] = text
             categorical.append(str(column))
     features.columns = [str(c) for c in features.columns]
-    return PreparedTable(features, y, numeric, categorical, empty)
+    return PreparedTable(features, y, numeric, categorical, empty, task)
 
 
 def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
@@ -251,24 +365,26 @@ def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTrans
 
 
 def restore_dtype(values: np.ndarray, original: pd.Series) -> np.ndarray:
-    """Labels (e.g. corrected ones) in the dtype of the table's original label column.
+    """Labels or targets (e.g. corrected ones) in the dtype of the table's original column.
 
     :func:`prepare_table` turns labels that are neither booleans nor numbers into strings,
-    and a classifier's predictions may come back as another numeric type; writing the
-    table back should not change the column's type.
+    a classifier's predictions may come back as another numeric type, and a regressor's
+    predictions are floats; writing the table back should not change the column's type.
 
     Parameters
     ----------
     values : numpy.ndarray
-        The labels.
+        The labels or targets.
     original : pandas.Series
-        The original label column.
+        The original column.
 
     Returns
     -------
     values : numpy.ndarray
         ``values`` cast to the dtype of ``original`` if that is numeric or boolean and
-        the cast is possible; otherwise ``values`` unchanged.
+        the cast is possible (floats going to an integer column are rounded to the
+        nearest integer first, halves to even, instead of truncated); otherwise
+        ``values`` unchanged.
 
     Examples
     --------
@@ -277,12 +393,104 @@ def restore_dtype(values: np.ndarray, original: pd.Series) -> np.ndarray:
     >>> from skantidote.table_features import restore_dtype
     >>> restore_dtype(np.array([1.0, 0.0]), pd.Series([0, 1], dtype="int32")).dtype
     dtype('int32')
+    >>> restore_dtype(np.array([2.7, 40.2]), pd.Series([3, 41]))  # predicted counts
+    array([ 3, 40])
     >>> restore_dtype(np.array(["a", "b"], dtype=object), pd.Series(["b", "a"]))
     array(['a', 'b'], dtype=object)
     """
     if pd.api.types.is_numeric_dtype(original) or pd.api.types.is_bool_dtype(original):
+        cast = values
+        if pd.api.types.is_integer_dtype(original) and np.issubdtype(values.dtype, np.floating):
+            cast = np.rint(values)
         try:
-            return values.astype(original.dtype)
+            return cast.astype(original.dtype)
         except (TypeError, ValueError):
             return values
     return values
+
+
+def target_issues(y: np.ndarray, predictions: np.ndarray, weights: np.ndarray, *,
+                  forget_rate: float | str = "auto") -> pd.DataFrame:
+    """Flag the rows of a regression data set whose targets look corrupted.
+
+    The regression counterpart of :class:`~skantidote.NoisyLabelFilter`'s
+    ``label_issues_``, from the outputs of an :class:`~skantidote.AntidoteRegressor`
+    fitted on the rows: its ``sample_weights_`` and its in-sample predictions. Rows
+    are ranked by weight, lowest first (ties, such as weights that underflowed to 0,
+    by absolute residual, largest first), and flagged:
+
+    * ``forget_rate="auto"``: the rows the model forgot, whose weight is below
+      :data:`~skantidote.loss.FORGOTTEN_WEIGHT` (0.1; an average row has weight 1).
+      The number of flagged rows then estimates the number of corrupted ones;
+    * ``forget_rate=r``: the first ``int(r * n_samples)`` rows of the ranking.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The given (possibly corrupted) targets.
+    predictions : array-like of shape (n_samples,)
+        The model's predictions for the same rows.
+    weights : array-like of shape (n_samples,)
+        The rows' ANTIDOTE weights (``sample_weights_``).
+    forget_rate : float in [0, 1) or "auto", default="auto"
+        The flagging rule.
+
+    Returns
+    -------
+    issues : pandas.DataFrame
+        One row per sample, in the input order, with the columns ``is_label_issue``
+        (bool), ``sample_weight``, ``given_target``, ``predicted_target`` and
+        ``residual`` (given minus predicted).
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D of one length, or ``forget_rate`` is neither "auto" nor
+        a number in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.table_features import target_issues
+    >>> y = np.array([1.0, 2.0, 30.0, 4.0, 5.0])
+    >>> predictions = np.array([1.1, 2.0, 3.0, 3.8, 5.2])
+    >>> weights = np.array([1.2, 1.25, 0.01, 1.2, 1.2])
+    >>> target_issues(y, predictions, weights)
+       is_label_issue  sample_weight  given_target  predicted_target  residual
+    0           False           1.20           1.0               1.1      -0.1
+    1           False           1.25           2.0               2.0       0.0
+    2            True           0.01          30.0               3.0      27.0
+    3           False           1.20           4.0               3.8       0.2
+    4           False           1.20           5.0               5.2      -0.2
+    >>> # 2 rows: the forgotten one, then the largest residual of the weight-1.2 tie
+    >>> target_issues(y, predictions, weights, forget_rate=0.4)["is_label_issue"].tolist()
+    [False, False, True, True, False]
+    """
+    from skantidote.loss import FORGOTTEN_WEIGHT  # torch: only once a model was trained
+
+    y, predictions, weights = (np.asarray(a, dtype=np.float64)
+                               for a in (y, predictions, weights))
+    if not (y.ndim == predictions.ndim == weights.ndim == 1
+            and len(y) == len(predictions) == len(weights)):
+        raise ValueError(
+            "y, predictions and weights must be 1-D arrays of one length, got shapes "
+            f"{y.shape}, {predictions.shape} and {weights.shape}"
+        )
+    residual = y - predictions
+    if isinstance(forget_rate, str) and forget_rate == "auto":
+        flagged = weights < FORGOTTEN_WEIGHT
+    elif (isinstance(forget_rate, (int, float)) and not isinstance(forget_rate, bool)
+          and 0.0 <= forget_rate < 1.0):
+        # Lowest weight first, then largest absolute residual, then position.
+        order = np.lexsort((-np.abs(residual), weights))
+        flagged = np.zeros(len(y), dtype=bool)
+        flagged[order[:int(forget_rate * len(y))]] = True
+    else:
+        raise ValueError(f"forget_rate must be 'auto' or a number in [0, 1), got {forget_rate!r}")
+    return pd.DataFrame({
+        "is_label_issue": flagged,
+        "sample_weight": weights,
+        "given_target": y,
+        "predicted_target": predictions,
+        "residual": residual,
+    })

@@ -1,4 +1,4 @@
-"""skantidote.table_features: from a raw table and its label column to features."""
+"""skantidote.table_features: from a raw table and its target column to features."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skantidote.loss import FORGOTTEN_WEIGHT
 from skantidote.table_features import (
+    MAX_AUTO_CLASSES,
+    TASKS,
     PreparedTable,
+    detect_task,
     make_preprocessor,
     prepare_table,
     restore_dtype,
+    target_issues,
 )
 from skantidote.tables import TableError
 
@@ -174,3 +179,148 @@ def test_restore_dtype_leaves_text_and_impossible_casts_alone():
     assert restore_dtype(text, categorical) is text
     # Strings that are not numbers cannot go back to an integer column: kept as they are.
     assert restore_dtype(text, pd.Series([1, 2])) is text
+
+
+def test_float_values_going_to_an_integer_column_are_rounded_not_truncated():
+    restored = restore_dtype(np.array([2.7, -0.6, 3.2]), pd.Series([1, 2, 3]))
+    assert restored.dtype == np.int64
+    np.testing.assert_array_equal(restored, [3, -1, 3])
+    # Integers (class labels) and floats going to a float column are not rounded.
+    np.testing.assert_array_equal(restore_dtype(np.array([4, 5]), pd.Series([1, 2])), [4, 5])
+    np.testing.assert_array_equal(
+        restore_dtype(np.array([2.7]), pd.Series([1.5])), [2.7]
+    )
+
+
+# ---------------------------------------------------------------------------
+# regression targets
+# ---------------------------------------------------------------------------
+
+_MANY = list(range(MAX_AUTO_CLASSES + 1))
+
+
+@pytest.mark.parametrize("values, task", [
+    ([0.5, 1.0, 2.0, 1.0], "regression"),                    # a fractional value
+    ([1.0, 2.0, 1.0, 2.0], "classification"),                # whole numbers as floats
+    (list(range(MAX_AUTO_CLASSES)) * 2, "classification"),   # at most 20 whole numbers
+    (_MANY, "regression"),                                   # more than 20
+    ([float(v) for v in _MANY], "regression"),
+    (pd.array([*_MANY, None], dtype="Int64"), "regression"),  # nullable, missing ignored
+    ([1.0, 2.0, np.nan, np.inf, 1.0], "classification"),     # NaN and inf ignored
+    ([True, False] * 20, "classification"),
+    (["1.5", "2.5"], "classification"),                       # text is never numbers
+    (pd.Categorical([0.5, 1.5, 0.5]), "classification"),
+    (pd.to_datetime(["2020-01-01", "2021-01-01"]), "classification"),
+])
+def test_detect_task(values, task):
+    assert detect_task(pd.Series(values)) == task
+
+
+def test_the_command_line_uses_the_same_tasks_and_rule():
+    # skantidote.cli cannot import this module at start-up (pandas), so it has copies.
+    from skantidote import cli
+
+    assert cli.TASKS == TASKS
+    assert cli.MAX_AUTO_CLASSES == MAX_AUTO_CLASSES
+
+
+def test_regression_targets_are_float64_with_the_same_features(frame):
+    table = frame.assign(price=[10, 12, 9, 30, 11, 13])
+    regression = prepare_table(table.drop(columns="label"), "price", task="regression")
+    assert regression.task == "regression"
+    assert regression.y.dtype == np.float64
+    np.testing.assert_array_equal(regression.y, [10.0, 12.0, 9.0, 30.0, 11.0, 13.0])
+    classification = prepare_table(frame, "label")
+    assert classification.task == "classification"
+    assert regression.numeric == classification.numeric
+    assert regression.categorical == classification.categorical
+    pd.testing.assert_frame_equal(regression.X, classification.X)
+
+
+def test_auto_task_follows_detect_task(frame):
+    prepared = prepare_table(frame, "label", task="auto")
+    assert prepared.task == "classification"
+    np.testing.assert_array_equal(prepared.y, frame["label"].to_numpy())
+    continuous = frame.assign(label=[0.5, 1.5, 2.25, 3.0, 4.0, 5.0])
+    prepared = prepare_table(continuous, "label", task="auto")
+    assert prepared.task == "regression" and prepared.y.dtype == np.float64
+    # Without task="auto" the default is classification, which refuses continuous labels.
+    with pytest.raises(TableError, match="task='regression' or 'auto'"):
+        prepare_table(continuous, "label")
+
+
+BAD_REGRESSION_TABLES = [
+    ("text-target", pd.DataFrame({"x": _X, "y": list("ababa")}),
+     ["target column 'y' is not numeric (e.g. 'a', 'b')", "task='classification'"]),
+    ("boolean-target", pd.DataFrame({"x": _X, "y": [True, False, True, False, True]}),
+     ["target column 'y' is not numeric"]),
+    ("nan-target", pd.DataFrame({"x": _X, "y": [1.0, np.nan, 2.0, np.nan, 3.0]}),
+     ["2 missing value(s) (rows 1, 3)", "fill or drop"]),
+    ("inf-target", pd.DataFrame({"x": _X, "y": [1.0, 2.5, -np.inf, 1.0, 2.0]}),
+     ["infinite values (row 2)"]),
+    ("constant-target", pd.DataFrame({"x": _X, "y": [2.5] * 5}),
+     ["target column 'y' is constant (2.5)", "at least 2 distinct values"]),
+    ("no-feature", pd.DataFrame({"x": [np.nan] * 5, "y": [0.5, 1.0, 2.0, 3.0, 4.0]}),
+     ["no usable feature column besides the target 'y'"]),
+]
+
+
+@pytest.mark.parametrize("table, fragments", [c[1:] for c in BAD_REGRESSION_TABLES],
+                         ids=[c[0] for c in BAD_REGRESSION_TABLES])
+def test_bad_regression_tables_name_the_problem(table, fragments):
+    with pytest.raises(TableError) as exc:
+        prepare_table(table, "y", task="regression")
+    message = str(exc.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_unknown_task_names_the_valid_ones(frame):
+    with pytest.raises(ValueError, match="task must be one of 'auto', 'classification', "
+                                         "'regression', got 'regresion'"):
+        prepare_table(frame, "label", task="regresion")
+
+
+# ---------------------------------------------------------------------------
+# target_issues
+# ---------------------------------------------------------------------------
+
+
+def test_target_issues_auto_flags_the_forgotten_rows():
+    y = np.array([1.0, 2.0, 50.0, 4.0, -40.0, 6.0])
+    predictions = np.array([1.5, 2.0, 3.0, 4.5, 5.0, 5.0])
+    weights = np.array([1.3, 1.3, FORGOTTEN_WEIGHT, 1.3, 0.0, 0.9])
+    issues = target_issues(y, predictions, weights)
+    assert list(issues.columns) == [
+        "is_label_issue", "sample_weight", "given_target", "predicted_target", "residual",
+    ]
+    # Strictly below FORGOTTEN_WEIGHT: the row at exactly 0.1 is kept.
+    assert issues["is_label_issue"].tolist() == [False, False, False, False, True, False]
+    np.testing.assert_array_equal(issues["residual"], y - predictions)
+    np.testing.assert_array_equal(issues["given_target"], y)
+    np.testing.assert_array_equal(issues["predicted_target"], predictions)
+    np.testing.assert_array_equal(issues["sample_weight"], weights)
+
+
+def test_target_issues_rate_flags_the_lowest_weights_then_largest_residuals():
+    y = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    predictions = np.array([1.0, -9.0, 2.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    weights = np.array([0.0, 0.0, 0.0, 1.2, 0.5, 1.2, 1.2, 1.2, 1.2, 1.2])
+    flagged = target_issues(y, predictions, weights, forget_rate=0.2)["is_label_issue"]
+    # The three weights of 0 tie: the two largest absolute residuals win (rows 1, 2).
+    assert np.flatnonzero(flagged).tolist() == [1, 2]
+    flagged = target_issues(y, predictions, weights, forget_rate=0.45)["is_label_issue"]
+    assert np.flatnonzero(flagged).tolist() == [0, 1, 2, 4]  # int(0.45 * 10) = 4 rows
+    assert not target_issues(y, predictions, weights, forget_rate=0.0)["is_label_issue"].any()
+
+
+@pytest.mark.parametrize("forget_rate", [1.0, -0.1, "half", True, None])
+def test_target_issues_bad_forget_rate(forget_rate):
+    with pytest.raises(ValueError, match="forget_rate must be 'auto' or a number in"):
+        target_issues(np.zeros(3), np.zeros(3), np.ones(3), forget_rate=forget_rate)
+
+
+def test_target_issues_arrays_of_different_shapes():
+    with pytest.raises(ValueError, match=r"got shapes \(3,\), \(2,\) and \(3,\)"):
+        target_issues(np.zeros(3), np.zeros(2), np.ones(3))
