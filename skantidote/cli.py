@@ -9,7 +9,10 @@
     Finds the probably mislabeled rows of a CSV or Parquet table with
     :class:`~skantidote.NoisyLabelFilter` (numeric columns standardised, other columns
     one-hot encoded, missing values imputed) and writes the cleaned table, a report of
-    every row's label quality and a plot.
+    every row's label quality and a plot. A numeric target of many distinct values
+    (:func:`~skantidote.table_features.detect_task`, or ``--task regression``) is cleaned
+    with an :class:`~skantidote.AntidoteRegressor` instead: the rows it forgets are
+    flagged, and the report gives every row's weight, prediction and residual.
 
 Exit status: 0 on success, 2 for a usage error or bad input (one line on stderr), 1 for an
 unexpected failure (one line on stderr; set ``SKANTIDOTE_DEBUG=1`` for the traceback), 130
@@ -33,6 +36,11 @@ from typing import Any
 # Light: file checks only; pandas is imported where a table is read or written.
 from skantidote import tables
 from skantidote.tables import _listing
+
+#: The choices of ``clean --task`` and the rule of its "auto" (see
+#: skantidote.table_features, which imports pandas: kept in step by a test).
+TASKS = ("auto", "classification", "regression")
+MAX_AUTO_CLASSES = 20
 
 __all__ = ["main"]
 
@@ -182,9 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find the probably mislabeled rows of a table. An ANTIDOTE network "
         "is trained on all columns but the target (numeric columns: median imputation "
         "and standardisation; other columns: most-frequent imputation and one-hot "
-        "encoding); every row gets a label quality, the model's probability of its "
-        "given label, and rows are flagged: with --forget-rate auto, those whose predicted "
-        "class differs from their label; with a fraction, that many lowest-quality rows. "
+        "encoding). Class labels: every row gets a label quality, the model's "
+        "probability of its given label, and rows are flagged: with --forget-rate auto, "
+        "those whose predicted class differs from their label; with a fraction, that many "
+        "lowest-quality rows. Regression targets (a numeric target column with a "
+        f"fractional value or more than {MAX_AUTO_CLASSES} distinct values, or any numeric "
+        "column with --task regression): every row gets its ANTIDOTE weight, prediction "
+        "and residual, and rows are flagged: with --forget-rate auto, those the model "
+        "forgot (weight below 0.1); with a fraction, that many lowest-weight rows. "
         "Prints a summary; writes the cleaned table "
         "(--out), the report of every row worst first (--report) and a plot (--plot). "
         "Outputs are written atomically, never over the input, and over an existing "
@@ -195,24 +208,36 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("data", type=Path, metavar="DATA", help="input table (.csv, .tsv, "
                        ".parquet); it is never modified")
     clean.add_argument("--target", "-t", required=True, metavar="COLUMN",
-                       help="name of the column of (possibly noisy) class labels")
+                       help="name of the column of (possibly noisy) class labels or "
+                       "numeric targets")
+    clean.add_argument(
+        "--task", choices=TASKS, default="auto",
+        help="what the target holds: 'auto' takes a numeric column with a fractional "
+        f"value or more than {MAX_AUTO_CLASSES} distinct values for regression targets "
+        "and any other column for class labels (default: %(default)s)",
+    )
     clean.add_argument(
         "--forget-rate", type=_forget_rate, default="auto", metavar="R|auto",
         help="fraction of rows to flag, in [0, 1), or 'auto' to flag the rows whose "
-        "predicted class differs from their label (default: %(default)s)",
+        "predicted class differs from their label (regression: the rows whose weight "
+        "is below 0.1); the network trains with forget rate R, or 0.2 for 'auto' "
+        "(default: %(default)s)",
     )
     clean.add_argument(
         "--action", choices=("remove", "relabel"), default="remove",
-        help="remove the flagged rows, or relabel them with the model's prediction when "
-        "it has probability >= 0.5 (the others are removed) (default: %(default)s)",
+        help="remove the flagged rows, or relabel them with the model's prediction: a "
+        "class when it has probability >= 0.5 (the others are removed), a regression "
+        "target always (default: %(default)s)",
     )
     clean.add_argument("--out", type=Path, metavar="CLEAN.csv",
                        help="write the cleaned table (all columns, kept rows) here")
     clean.add_argument(
         "--report", type=Path, metavar="ISSUES.csv",
-        help="write one row per input row, worst label quality first: row (0-based "
-        "position in the input, header excluded, or the Parquet index), is_label_issue, "
-        "label_quality, given_label, predicted_label, sample_weight",
+        help="write one row per input row, worst first: row (0-based position in the "
+        "input, header excluded, or the Parquet index), then for class labels "
+        "is_label_issue, label_quality, given_label, predicted_label, sample_weight "
+        "(lowest label quality first), for regression targets is_label_issue, "
+        "sample_weight, given_target, predicted_target, residual (lowest weight first)",
     )
     clean.add_argument("--plot", type=Path, metavar="FIG.png",
                        help="save a diagnostic plot (.png, .pdf, .svg, .jpg; needs "
@@ -414,8 +439,9 @@ def run_clean(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options (``data``, ``target``, ``forget_rate``, ``action``, ``out``,
-        ``report``, ``plot``, ``seed``, ``epochs``, ``threads``, ``quiet``, ``force``).
+        The parsed options (``data``, ``target``, ``task``, ``forget_rate``, ``action``,
+        ``out``, ``report``, ``plot``, ``seed``, ``epochs``, ``threads``, ``quiet``,
+        ``force``).
 
     Returns
     -------
@@ -438,12 +464,26 @@ def run_clean(args: argparse.Namespace) -> int:
         tables.require_matplotlib("--plot")
 
     frame = tables.read_table(source)
-    from skantidote.table_features import make_preprocessor, prepare_table, restore_dtype
+    from skantidote.table_features import prepare_table
 
-    prepared = prepare_table(frame, args.target, source=str(source))
+    prepared = prepare_table(frame, args.target, task=args.task, source=str(source))
     if prepared.empty_columns:
         print(f"{PROG} clean: note: ignoring column(s) without any value: "
               f"{_listing(prepared.empty_columns)}", file=sys.stderr)
+    if prepared.task == "regression":
+        _clean_regression(args, frame, prepared)
+    else:
+        _clean_classification(args, frame, prepared)
+    if not outputs:
+        _say("nothing written: pass --out, --report and/or --plot to save the results")
+    return 0
+
+
+def _clean_classification(args: argparse.Namespace, frame, prepared) -> None:
+    """``clean`` of class labels: NoisyLabelFilter's flags, report and plot."""
+    source: Path = args.data
+    from skantidote.table_features import make_preprocessor, restore_dtype
+
     features, y = prepared.X, prepared.y
     numeric, categorical = prepared.numeric, prepared.categorical
 
@@ -525,9 +565,120 @@ def run_clean(args: argparse.Namespace) -> int:
         )
         tables.save_figure(fig, args.plot)
         _say(f"wrote plot: {args.plot}")
-    if not outputs:
-        _say("nothing written: pass --out, --report and/or --plot to save the results")
-    return 0
+
+
+def _clean_regression(args: argparse.Namespace, frame, prepared) -> None:
+    """``clean`` of regression targets: an AntidoteRegressor's weights flag the rows."""
+    source: Path = args.data
+    from skantidote.table_features import make_preprocessor, restore_dtype, target_issues
+
+    features, y = prepared.X, prepared.y
+    numeric, categorical = prepared.numeric, prepared.categorical
+
+    start = time.monotonic()
+    import numpy as np
+    import pandas as pd
+    import torch
+    from sklearn.pipeline import Pipeline
+
+    from skantidote import AntidoteRegressor
+    from skantidote.filter import scoring_forget_rate
+    from skantidote.loss import FORGOTTEN_WEIGHT
+
+    torch.set_num_threads(args.threads)
+    model_rate = scoring_forget_rate(args.forget_rate)
+    model = Pipeline([
+        ("preprocess", make_preprocessor(numeric, categorical)),
+        ("antidote", AntidoteRegressor(
+            forget_rate=model_rate, max_epochs=args.epochs, random_state=args.seed,
+            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=True),
+        )),
+    ])
+    model.fit(features, y)
+    regressor = model[-1]
+    _check_not_interrupted(regressor, args.epochs)
+    predictions = model.predict(features)
+    weights = regressor.sample_weights_
+    issues = target_issues(y, predictions, weights, forget_rate=args.forget_rate)
+
+    # Summary.
+    flagged = issues["is_label_issue"].to_numpy()
+    n = len(frame)
+    forgotten = float(np.mean(weights < FORGOTTEN_WEIGHT))
+    chosen = ", chosen by --task auto" if args.task == "auto" else ""
+    _say(
+        f"{source}: {n} rows, regression target {args.target!r} ({len(np.unique(y))} "
+        f"distinct values, mean {y.mean():.4g}, std {y.std():.4g}{chosen}), "
+        f"{features.shape[1]} feature columns ({len(numeric)} numeric, "
+        f"{len(categorical)} categorical); trained {args.epochs} epochs in "
+        f"{time.monotonic() - start:.0f}s"
+    )
+    _say(f"rows forgotten by the model (ANTIDOTE weight < {FORGOTTEN_WEIGHT}): "
+         f"{_percent(forgotten)}")
+    relabel = args.action == "relabel"
+    n_flagged = int(flagged.sum())
+    action = f"{n_flagged} relabelled with the prediction" if relabel else f"{n_flagged} removed"
+    _say(f"flagged {n_flagged} rows ({_percent(flagged.mean())}): {action}; "
+         f"{n if relabel else n - n_flagged} rows kept")
+    residual = issues["residual"].to_numpy()
+    # Never all rows: the weights have mean 1, and a fraction below 1 leaves some.
+    _say(f"in-sample RMSE of the model: {np.sqrt(np.mean(residual[~flagged] ** 2)):.4g} "
+         f"on the {n - n_flagged} unflagged rows, {np.sqrt(np.mean(residual ** 2)):.4g} "
+         f"on all {n} rows")
+
+    # Outputs.
+    keep_index = not isinstance(frame.index, pd.RangeIndex)
+    if args.out is not None:
+        if relabel:
+            cleaned = frame.copy()
+            cleaned[args.target] = restore_dtype(np.where(flagged, predictions, y),
+                                                 frame[args.target])
+        else:
+            cleaned = frame.iloc[np.flatnonzero(~flagged)].copy()
+        tables.write_table(cleaned, args.out, index=keep_index)
+        _say(f"wrote cleaned table: {args.out} ({len(cleaned)} rows)")
+    if args.report is not None:
+        report = issues.copy()
+        report.insert(0, "row", frame.index.to_numpy())
+        # Worst first: target_issues' ranking (lowest weight, then largest |residual|).
+        report = report.iloc[np.lexsort((-np.abs(residual), weights))]
+        tables.write_table(report, args.report)
+        _say(f"wrote target-issues report: {args.report} ({len(report)} rows, worst first)")
+    if args.plot is not None:
+        _use_agg()
+        fig = _regression_figure(
+            issues, regressor.history_,
+            title=f"{source.name}: {n_flagged} of {n} rows flagged "
+            f"({_percent(forgotten)} forgotten by the model)",
+        )
+        tables.save_figure(fig, args.plot)
+        _say(f"wrote plot: {args.plot}")
+
+
+def _regression_figure(issues, history, title: str):
+    """Weights of the flagged and kept rows, the forgetting curve, given vs predicted."""
+    import matplotlib.pyplot as plt
+
+    from skantidote.plotting import plot_forgetting_curve, plot_label_quality
+
+    fig, axes = plt.subplots(1, 3, figsize=(16.5, 4.5), layout="constrained")
+    plot_label_quality(issues, column="sample_weight", ax=axes[0])
+    plot_forgetting_curve(history, ax=axes[1])
+    flagged = issues["is_label_issue"].to_numpy()
+    ax = axes[2]
+    # The colours of skantidote.plotting's kept and flagged rows.
+    for mask, name, color in ((~flagged, "kept", "#0072B2"), (flagged, "flagged", "#D55E00")):
+        ax.scatter(issues["predicted_target"][mask], issues["given_target"][mask], s=8,
+                   color=color, alpha=0.7, label=f"{name} ({int(mask.sum())})")
+    low = min(issues["given_target"].min(), issues["predicted_target"].min())
+    high = max(issues["given_target"].max(), issues["predicted_target"].max())
+    ax.plot([low, high], [low, high], color="0.5", linewidth=1.0, label="given = predicted")
+    ax.set_xlabel("predicted target")
+    ax.set_ylabel("given target")
+    ax.set_title("given vs predicted targets")
+    ax.legend(fontsize="small", frameon=False)
+    fig.suptitle(title)
+    return fig
 
 
 # ---------------------------------------------------------------------------

@@ -11,13 +11,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_friedman1
 
 from skantidote import cli, tables
-from skantidote.noise import symmetric_noise
+from skantidote.loss import FORGOTTEN_WEIGHT
+from skantidote.noise import shifted_targets, symmetric_noise
 
 REPORT_COLUMNS = [
     "row", "is_label_issue", "label_quality", "given_label", "predicted_label", "sample_weight",
+]
+REGRESSION_REPORT_COLUMNS = [
+    "row", "is_label_issue", "sample_weight", "given_target", "predicted_target", "residual",
 ]
 # Few epochs: these tests check the plumbing, not the quality of the cleaning.
 FAST = ["--epochs", "4", "--seed", "0"]
@@ -73,6 +77,17 @@ def data_csv(tmp_path: Path) -> Path:
     return path
 
 
+def corrupted_regression_frame(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Friedman #1 features (and a categorical one), targets of 20 % of the rows shifted."""
+    X, y = make_friedman1(n_samples=n, n_features=6, noise=0.3, random_state=seed)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    frame["colour"] = np.where(X[:, 0] > 0.5, "red", "blue")
+    frame.loc[[3, 11], "x1"] = np.nan  # NaN features are imputed, not errors
+    y_corrupted, corrupted = shifted_targets(y, 0.2, shift=4.0, random_state=seed)
+    frame["price"] = y_corrupted
+    return frame, corrupted
+
+
 # ---------------------------------------------------------------------------
 # help and usage
 # ---------------------------------------------------------------------------
@@ -83,9 +98,9 @@ def test_help_of_clean_lists_every_option(capsys):
         cli.main(["clean", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for option in ("DATA", "--target", "--forget-rate", "--action", "--out", "--report",
-                   "--plot", "--seed", "--epochs", "--force", "--threads", "--quiet",
-                   "Exit status"):
+    for option in ("DATA", "--target", "--task", "--forget-rate", "--action", "--out",
+                   "--report", "--plot", "--seed", "--epochs", "--force", "--threads",
+                   "--quiet", "Exit status"):
         assert option in out, option
 
 
@@ -192,7 +207,14 @@ BAD_INPUTS = [
 ]
 # More bad input, checked in-process through cli.main (same code path, no import cost).
 BAD_INPUTS_IN_PROCESS = [
-    ("continuous-target", _write(_CONTINUOUS, "d.csv"), [], "continuous"),
+    # Continuous targets are regression targets, unless classification is asked for.
+    ("continuous-target", _write(_CONTINUOUS, "d.csv"), ["--task", "classification"],
+     "continuous"),
+    ("text-regression-target", _write(_FRAME, "d.csv"), ["--task", "regression"],
+     "is not numeric"),
+    ("constant-regression-target", _write(_FRAME.assign(label=2.5), "d.csv"),
+     ["--task", "regression"], "is constant"),
+    ("bad-task", _write(_FRAME, "d.csv"), ["--task", "ranking"], "'ranking'"),
     ("empty-file", _bytes(b"", "d.csv"), [], "empty"),
     ("header-only", _bytes(b"x0,label\n", "d.csv"), [], "no data rows"),
     ("no-feature-column", _write(_FRAME[["label"]], "d.csv"), [], "no usable feature"),
@@ -375,6 +397,114 @@ def test_parquet_in_and_out(tmp_path):
     issues = pd.read_csv(tmp_path / "issues.csv")
     assert list(cleaned.columns) == list(frame.columns)
     assert len(cleaned) == len(frame) - issues["is_label_issue"].sum()
+
+
+# ---------------------------------------------------------------------------
+# cleaning regression targets
+# ---------------------------------------------------------------------------
+
+
+def test_clean_regression_writes_table_report_and_plot(tmp_path):
+    frame, corrupted = corrupted_regression_frame()
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    before = digest(data)
+    original = pd.read_csv(data)
+    # Enough epochs (a few seconds) for the flags to find the shifted rows.
+    result = run_cli(
+        "clean", data, "--target", "price", "--out", "clean.csv", "--report", "issues.csv",
+        "--plot", "fig.png", "--epochs", "40", "--seed", "0", cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert digest(data) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "clean.csv", "data.csv", "fig.png", "issues.csv",
+    ]
+
+    # Summary: the task and why, the forgotten rows, the flags, the fit on the kept rows.
+    out = result.stdout
+    assert "300 rows, regression target 'price'" in out and "chosen by --task auto" in out
+    assert "7 feature columns (6 numeric, 1 categorical)" in out
+    assert f"rows forgotten by the model (ANTIDOTE weight < {FORGOTTEN_WEIGHT})" in out
+    assert "in-sample RMSE of the model" in out
+    assert "class" not in out  # no per-class table
+    assert "epoch" in result.stderr and "40/40" in result.stderr
+
+    report = pd.read_csv(tmp_path / "issues.csv")
+    assert list(report.columns) == REGRESSION_REPORT_COLUMNS
+    assert sorted(report["row"]) == list(range(len(original)))
+    assert report["sample_weight"].is_monotonic_increasing  # worst first
+    given = original["price"].to_numpy()[report["row"].to_numpy()]
+    np.testing.assert_allclose(report["given_target"], given)
+    np.testing.assert_allclose(report["residual"],
+                               report["given_target"] - report["predicted_target"])
+    # --forget-rate auto: the forgotten rows are flagged.
+    flagged = report["is_label_issue"].to_numpy()
+    np.testing.assert_array_equal(flagged, report["sample_weight"] < FORGOTTEN_WEIGHT)
+    # ... and they are the rows whose targets were shifted.
+    truth = corrupted[report["row"].to_numpy()]
+    precision = (flagged & truth).sum() / flagged.sum()
+    recall = (flagged & truth).sum() / truth.sum()
+    assert precision >= 0.9 and recall >= 0.8, (precision, recall)
+    summary = next(line for line in out.splitlines() if line.startswith("flagged"))
+    assert summary.startswith(f"flagged {flagged.sum()} rows")
+    assert f"{flagged.sum()} removed; {len(original) - flagged.sum()} rows kept" in summary
+
+    cleaned = pd.read_csv(tmp_path / "clean.csv")
+    kept_rows = np.sort(report.loc[~report["is_label_issue"], "row"].to_numpy())
+    pd.testing.assert_frame_equal(
+        cleaned, original.iloc[kept_rows].reset_index(drop=True), check_dtype=False
+    )
+    png = (tmp_path / "fig.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_clean_regression_relabels_an_integer_target_with_rounded_predictions(tmp_path):
+    frame, _ = corrupted_regression_frame()
+    frame["price"] = np.rint(10 * frame["price"]).astype(int)  # whole numbers, many values
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    result = run_cli(
+        "clean", data, "--target", "price", "--forget-rate", "0.1", "--action", "relabel",
+        "--out", "clean.csv", "--report", "issues.csv", "--quiet", *FAST, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "regression target 'price'" in result.stdout
+    assert "flagged 30 rows (10.0%): 30 relabelled with the prediction; 300 rows kept" in (
+        result.stdout
+    )
+    original = pd.read_csv(data)
+    cleaned = pd.read_csv(tmp_path / "clean.csv")
+    issues = pd.read_csv(tmp_path / "issues.csv").set_index("row").sort_index()
+    flagged = issues["is_label_issue"].to_numpy()
+    assert flagged.sum() == 30  # forget rate 0.1 of 300 rows, the lowest weights
+    assert issues["sample_weight"][flagged].max() <= issues["sample_weight"][~flagged].min()
+    # Every row kept, in order; only the flagged targets change, to the rounded prediction.
+    assert cleaned["price"].dtype == np.int64
+    pd.testing.assert_frame_equal(cleaned.drop(columns="price"),
+                                  original.drop(columns="price"))
+    np.testing.assert_array_equal(cleaned["price"][~flagged], original["price"][~flagged])
+    np.testing.assert_array_equal(cleaned["price"][flagged],
+                                  np.rint(issues["predicted_target"][flagged]))
+
+
+def test_task_option_overrides_the_detection(tmp_path, monkeypatch, capsys):
+    frame, _ = noisy_frame(120)
+    frame["label"] = frame["label"].map({"ant": 1, "bee": 2, "cat": 5})  # 3 class codes
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    args = ["clean", "d.csv", "--target", "label", "--epochs", "2", "--quiet"]
+
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "3 classes in 'label'" in out and "regression" not in out
+
+    assert cli.main([*args, "--task", "regression"]) == 0
+    out = capsys.readouterr().out
+    assert "120 rows, regression target 'label' (3 distinct values" in out
+    assert "chosen by --task auto" not in out and "classes" not in out
 
 
 # ---------------------------------------------------------------------------
