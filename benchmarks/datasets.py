@@ -1,8 +1,9 @@
 """The data sets of every benchmark, their one split and preprocessing, and the label noise.
 
-Every data set is split 70/30 (stratified, ``random_state=seed``); preprocessing is fitted
-on the training split only; only the training labels are corrupted, the test labels stay
-clean. Labels are integer codes ``0..K-1`` in sorted order of the original labels.
+Every data set is split 70/30 (stratified for classification, ``random_state=seed``);
+preprocessing is fitted on the training split only; only the training labels are corrupted,
+the test labels stay clean. Labels are integer codes ``0..K-1`` in sorted order of the
+original labels.
 
 * ``digits``: scikit-learn's 8x8 digits, pixel values divided by 16 (1,797 rows, 10
   classes), as in the committed suite, filter and cost results. (The classifier accuracy
@@ -17,6 +18,18 @@ clean. Labels are integer codes ``0..K-1`` in sorted order of the original label
 * ``synthetic`` / ``synthetic-<n>``: ``make_classification`` with 20 features (10
   informative), 4 classes, ``n`` rows (default 10,000; e.g. ``synthetic-1000000``),
   standardised.
+
+Regression data sets (float64 targets, a plain 70/30 split, ``Split.n_classes`` ``None``;
+their targets are corrupted by the experiments with :mod:`skantidote.noise`'s
+``*_targets`` functions):
+
+* ``diabetes``: scikit-learn's diabetes (442 rows, 10 features, disease progression after
+  one year), standardised.
+* ``friedman1``: ``make_friedman1(n_samples=2000, noise=1.0, random_state=0)`` (10
+  features, 5 of them used by the target), standardised.
+* ``adult-age``: UCI adult with ``age`` as the target (30,162 rows): the other 5 numeric
+  columns standardised, the 8 categorical columns and ``income`` one-hot encoded, as for
+  ``adult``.
 """
 
 from __future__ import annotations
@@ -27,7 +40,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import load_diabetes, load_digits, make_classification, make_friedman1
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -39,26 +52,34 @@ ADULT_CATEGORICAL = [
     "type_employer", "education", "marital", "occupation", "relationship", "race", "sex",
     "country",
 ]
+#: adult's feature columns by data set: (standardised numeric, one-hot categorical).
+ADULT_FEATURES = {
+    "adult": (ADULT_NUMERIC, ADULT_CATEGORICAL),
+    "adult-age": ([c for c in ADULT_NUMERIC if c != "age"], [*ADULT_CATEGORICAL, "income"]),
+}
 
 DATASETS = ("digits", "letter", "adult", "synthetic")
+REGRESSION_DATASETS = ("diabetes", "friedman1", "adult-age")
 NOISES = ("sym", "pair", "instance")
 
 
 @dataclass
 class Split:
-    """One seed's train/test split, preprocessed; ``y_*`` are integer codes 0..K-1."""
+    """One seed's train/test split, preprocessed; ``y_*`` are integer codes 0..K-1, or
+    float64 targets for a regression data set (``n_classes`` ``None``)."""
 
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    n_classes: int
+    n_classes: int | None
     image_shape: tuple | None = None
 
 
 @lru_cache(maxsize=4)
 def _features_and_labels(name: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """The whole data set before the split: features (digits already / 16) and labels."""
+    """The whole data set before the split: features (digits already / 16) and labels
+    (regression: targets)."""
     if name == "digits":
         X, y = load_digits(return_X_y=True)
         return pd.DataFrame(X / 16.0), y
@@ -66,10 +87,17 @@ def _features_and_labels(name: str) -> tuple[pd.DataFrame, np.ndarray]:
         frame = pd.read_csv(DATA / "letter.csv")
         y = frame.pop("letter").to_numpy()
         return frame.astype(np.float64), y
-    if name == "adult":
+    if name in ADULT_FEATURES:
         frame = pd.read_csv(DATA / "adult.csv", skipinitialspace=True)
-        y = frame.pop("income").to_numpy()
-        return frame[ADULT_NUMERIC + ADULT_CATEGORICAL], y
+        y = frame.pop("income" if name == "adult" else "age").to_numpy()
+        numeric, categorical = ADULT_FEATURES[name]
+        return frame[numeric + categorical], y
+    if name == "diabetes":
+        X, y = load_diabetes(return_X_y=True)
+        return pd.DataFrame(X), y
+    if name == "friedman1":
+        X, y = make_friedman1(n_samples=2000, noise=1.0, random_state=0)
+        return pd.DataFrame(X), y
     if name.startswith("synthetic"):
         n = int(name.split("-", 1)[1]) if "-" in name else 10_000
         X, y = make_classification(
@@ -77,31 +105,41 @@ def _features_and_labels(name: str) -> tuple[pd.DataFrame, np.ndarray]:
             n_clusters_per_class=2, class_sep=1.0, flip_y=0.0, random_state=0,
         )
         return pd.DataFrame(X), y
-    raise ValueError(f"unknown data set {name!r}; known: {DATASETS} (or synthetic-<n>).")
+    raise ValueError(
+        f"unknown data set {name!r}; known: {DATASETS + REGRESSION_DATASETS} (or "
+        "synthetic-<n>)."
+    )
 
 
 def load_split(name: str, seed: int, dtype: type = np.float32) -> Split:
-    """70/30 stratified split of a data set, preprocessed on the training part.
+    """70/30 split of a data set (stratified for classification), preprocessed on the
+    training part.
 
     The features are ``dtype``: float32, what the networks train on, or float64 for the
     experiments whose scikit-learn models (``LogisticRegression`` fits in the precision of
     its input) ran on float64 in the committed results.
     """
     X, y = _features_and_labels(name)
-    _, y = np.unique(y, return_inverse=True)
+    regression = name in REGRESSION_DATASETS
+    if regression:
+        y, target_type, n_classes = y.astype(np.float64), np.float64, None
+    else:
+        _, y = np.unique(y, return_inverse=True)
+        target_type, n_classes = np.int64, int(y.max()) + 1
     X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed
+        X, y, test_size=0.3, stratify=None if regression else y, random_state=seed
     )
     image_shape = None
     if name == "digits":
         X_tr, X_te = X_tr.to_numpy(), X_te.to_numpy()  # already in [0, 1]
         image_shape = (1, 8, 8)
-    elif name == "adult":
+    elif name in ADULT_FEATURES:
+        numeric, categorical = ADULT_FEATURES[name]
         ct = ColumnTransformer(
             [
-                ("num", StandardScaler(), ADULT_NUMERIC),
+                ("num", StandardScaler(), numeric),
                 ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                 ADULT_CATEGORICAL),
+                 categorical),
             ]
         )
         X_tr, X_te = ct.fit_transform(X_tr), ct.transform(X_te)
@@ -109,9 +147,9 @@ def load_split(name: str, seed: int, dtype: type = np.float32) -> Split:
         sc = StandardScaler()
         X_tr, X_te = sc.fit_transform(X_tr), sc.transform(X_te)
     return Split(
-        np.ascontiguousarray(X_tr, dtype=dtype), y_tr.astype(np.int64),
-        np.ascontiguousarray(X_te, dtype=dtype), y_te.astype(np.int64),
-        int(y.max()) + 1, image_shape,
+        np.ascontiguousarray(X_tr, dtype=dtype), y_tr.astype(target_type),
+        np.ascontiguousarray(X_te, dtype=dtype), y_te.astype(target_type),
+        n_classes, image_shape,
     )
 
 

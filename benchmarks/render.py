@@ -9,6 +9,7 @@ Run from the repository root::
     python -m benchmarks.render cost                 # cost_epochs.csv (+ ...) -> cost.md
     python -m benchmarks.render loss_speed           # loss_speed.csv (+ .json) -> .md
     python -m benchmarks.render small_tables         # small_tables.csv -> .md
+    python -m benchmarks.render regression           # regression.csv -> .md
     python -m benchmarks.render --check              # re-render every committed report
                                                      # in memory and compare
 
@@ -36,6 +37,7 @@ from benchmarks.reports import (
     cost,
     filter_detection,
     loss_speed,
+    regression,
     small_tables,
     suite,
 )
@@ -97,6 +99,10 @@ REPORTS = {
     "small_tables": Report(
         RESULTS / "small_tables.csv",
         lambda csv, command: small_tables.markdown(pd.read_csv(csv), command, csv.name),
+    ),
+    "regression": Report(
+        RESULTS / "regression.csv",
+        lambda csv, command: regression.markdown(pd.read_csv(csv), command, csv.name),
     ),
 }
 

@@ -7,6 +7,7 @@ Run from the repository root::
     python -m benchmarks.run classifier_accuracy       # classifier_accuracy.csv -> .md
     python -m benchmarks.run filter_detection [...]    # filter_detection.csv -> .md
     python -m benchmarks.run small_tables              # small_tables.csv -> .md
+    python -m benchmarks.run regression                # regression.csv -> .md
     python -m benchmarks.run cifar10 --data-dir DIR    # cifar10.csv (needs a GPU)
 
 Each cell's rows are appended to the experiment's CSV (``--csv``) as soon as it ends;
@@ -31,6 +32,7 @@ from benchmarks.experiments import (  # noqa: E402
     cifar10,
     classifier_accuracy,
     filter_detection,
+    regression,
     small_tables,
     suite,
 )
@@ -41,7 +43,8 @@ from benchmarks.runner import ResultsCSV, run  # noqa: E402
 EXPERIMENTS = {
     experiment.name: experiment
     for experiment in (suite.EXPERIMENT, classifier_accuracy.EXPERIMENT,
-                       filter_detection.EXPERIMENT, small_tables.EXPERIMENT, cifar10.EXPERIMENT)
+                       filter_detection.EXPERIMENT, small_tables.EXPERIMENT,
+                       regression.EXPERIMENT, cifar10.EXPERIMENT)
 }
 
 
