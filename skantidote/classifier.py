@@ -95,10 +95,15 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         The f-divergence of the ball. ``"kl"`` reweights samples smoothly by
         ``exp(-loss / tau)``; ``"alpha"`` (with ``alpha``) gives high-loss samples
         a weight of exactly zero; ``"chi2"`` is ``"alpha"`` with ``alpha=2``.
-    forget_rate : float in [0, 1), default=0.2
+    forget_rate : float in [0, 1) or "auto", default="auto"
         Expected fraction of wrong labels. The radius is that of a distribution
         that drops this fraction of the data, e.g. ``-log(1 - forget_rate)`` for
-        KL. ``0`` gives plain cross-entropy. Ignored when ``delta`` is set.
+        KL. ``0`` gives plain cross-entropy. ``"auto"`` estimates it in the same
+        training run (:class:`~skantidote.callbacks.NoiseRateEstimate`): from the end
+        of the warm-up on, every epoch sets it to a running average of the fraction of
+        training rows whose label the network does not predict, so the forgetting
+        follows the noise the network sees; ``noise_rate_`` is the estimate. Ignored
+        when ``delta`` is set.
     delta : float >= 0 or None, default=None
         Radius of the divergence ball. If given, it overrides ``forget_rate``;
         ``0`` gives plain cross-entropy.
@@ -203,6 +208,14 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         Total number of epochs trained.
     warmup_epochs_ : int
         The warm-up length used (``warmup_epochs`` with "auto" resolved).
+    noise_rate_ : float
+        Estimated fraction of wrong labels: with ``forget_rate="auto"`` the forget rate
+        the network ended with; otherwise the same estimate, made alongside the given
+        rate. Before the end of the warm-up, the last epoch's fraction of training rows
+        predicted as another class than their label.
+    class_noise_rates_ : ndarray of shape (n_classes,)
+        Per class (in the order of ``classes_``), the fraction of its training rows
+        that the network predicted as another class in the last epoch.
     best_epoch_ : int or None
         With ``early_stopping``: the epoch (counted as in ``history_``) with the
         lowest validation loss, whose parameters the network has. ``None`` when
@@ -252,7 +265,7 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         dropout=0.2,
         criterion=AntidoteLoss,
         divergence="kl",
-        forget_rate=0.2,
+        forget_rate="auto",
         delta=None,
         kappa=0.0,
         alpha=2.0,
@@ -391,6 +404,9 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
             X, y_enc, sample_weight, n_outputs=len(classes_), continue_=continue_,
             partial=partial, stratify=y_enc, fitted={"classes_": classes_},
         )
+        if self._estimates_forget_rate() and not partial:
+            estimate = dict(self.net_.callbacks_)["noise_rate"]
+            estimate.warn_if_unreliable(self.classes_.tolist(), stacklevel=4)
         return self
 
     def _module_kwargs(self, n_features: int, n_outputs: int) -> dict:

@@ -32,6 +32,7 @@ from skantidote.callbacks.diagnostics import ReweightingDiagnostics
 from skantidote.callbacks.early_stopping import EarlyStopping
 from skantidote.callbacks.finite_guard import FiniteLossGuard
 from skantidote.callbacks.lr_schedule import LearningRateSchedule
+from skantidote.callbacks.noise_rate import NoiseRateEstimate
 from skantidote.callbacks.warmup import ReweightingWarmup, default_warmup_epochs
 from skantidote.divergences import Divergence
 from skantidote.exceptions import NonFiniteLossError
@@ -58,12 +59,17 @@ KWARG_PREFIXES = (
 #: Keys of the per-epoch records in ``history_``, in display order.
 HISTORY_KEYS = (
     "epoch", "train_loss", "valid_loss", "valid_acc", "warmup", "lambda", "tau", "forgotten",
-    "dur",
+    "noise_estimate", "dur",
 )
 # Names of the callbacks the engine adds, in the order they run at each event: the guard
 # snapshots an epoch before early stopping may end the fit loop (which skips the
 # callbacks after it).
-_OWN_CALLBACKS = ("warmup", "lr_schedule", "diagnostics", "finite_guard", "early_stopping")
+_OWN_CALLBACKS = (
+    "warmup", "lr_schedule", "diagnostics", "noise_rate", "finite_guard", "early_stopping"
+)
+#: The forget rate of ``forget_rate="auto"`` until the estimate takes over at the end of the
+#: warm-up (it only shapes the validation loss of the warm-up epochs).
+AUTO_START_FORGET_RATE = 0.2
 
 
 class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
@@ -82,6 +88,9 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
     #: The net class that an ``accelerator`` trains: ``net_class`` with skorch's
     #: ``AccelerateMixin``.
     accelerated_net_class = AcceleratedAntidoteNet
+    #: Whether the targets are class labels, whose noise rate the net estimates in
+    #: training (:class:`~skantidote.callbacks.NoiseRateEstimate`).
+    _estimates_label_noise = True
 
     _parameter_constraints: dict = {
         "module": [None, StrOptions({"mlp", "cnn"}), HasMethods(["forward"])],
@@ -89,7 +98,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "criterion": [HasMethods(["forward"])],
         "divergence": [StrOptions({"kl", "alpha", "chi2"}), Divergence],
-        "forget_rate": [Interval(numbers.Real, 0, 1, closed="left")],
+        "forget_rate": [Interval(numbers.Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "delta": [None, Interval(numbers.Real, 0, None, closed="left")],
         "kappa": [Interval(numbers.Real, 0, None, closed="left")],
         "alpha": [Interval(numbers.Real, 1, None, closed="neither")],
@@ -325,6 +334,28 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         with local_torch_rng(net_device(net)):
             scores = score_rows(net, X, y_fit, sample_weight, probabilities=False)
         self.sample_weights_ = scores.weights
+        estimate = dict(net.callbacks_).get("noise_rate")
+        if estimate is not None and estimate.confusion_ is not None:
+            self.noise_rate_ = estimate.current_estimate()
+            self.class_noise_rates_ = estimate.class_noise_rates()
+
+    def _noise_rate_callback(self) -> list:
+        """The estimate of the label noise, as a named callback (none for regression)."""
+        if not self._estimates_label_noise:
+            return []
+        estimate = NoiseRateEstimate(
+            self._warmup_epochs(), sets_forget_rate=self._estimates_forget_rate()
+        )
+        return [("noise_rate", estimate)]
+
+    def _estimates_forget_rate(self) -> bool:
+        """Whether the forget rate is estimated in training (``forget_rate="auto"``)."""
+        return (
+            self.forget_rate == "auto"
+            and self.delta is None
+            and isinstance(self.criterion, type)
+            and issubclass(self.criterion, AntidoteLoss)
+        )
 
     def _warmup_epochs(self) -> int:
         """``warmup_epochs``, with "auto" resolved for ``max_epochs``."""
@@ -356,6 +387,16 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         callbacks["warmup"].epochs = self._warmup_epochs()
         callbacks["lr_schedule"].schedule = self.lr_schedule
         callbacks["early_stopping"].patience = self.n_iter_no_change
+        estimates = self._estimates_forget_rate()
+        if "noise_rate" in callbacks:
+            callbacks["noise_rate"].warmup_epochs = self._warmup_epochs()
+            callbacks["noise_rate"].sets_forget_rate = estimates
+        if not estimates and "criterion__delta" in self._criterion_kwargs():
+            # A radius given now replaces the one an earlier "auto" fit estimated.
+            if self.delta is not None:
+                net.criterion_.radius = float(self.delta)
+            else:
+                net.criterion_.set_forget_rate(float(self.forget_rate))
 
     def _split_validation(self, net, X, y, w, seed, stratify):
         """Hold out ``validation_fraction`` of the rows, stratified when possible.
@@ -396,6 +437,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
                 ("warmup", ReweightingWarmup(self._warmup_epochs())),
                 ("lr_schedule", LearningRateSchedule(self.lr_schedule)),
                 ("diagnostics", ReweightingDiagnostics()),
+                *self._noise_rate_callback(),
                 ("finite_guard", FiniteLossGuard()),
                 ("early_stopping", EarlyStopping(patience=self.n_iter_no_change)),
                 *self._named_callbacks(),
@@ -431,8 +473,12 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
             if self.delta is not None:
                 radius = {"criterion__delta": float(self.delta), "criterion__forget_rate": None}
             else:
+                rate = self.forget_rate
                 radius = {
-                    "criterion__forget_rate": float(self.forget_rate), "criterion__delta": None
+                    "criterion__forget_rate": (
+                        AUTO_START_FORGET_RATE if rate == "auto" else float(rate)
+                    ),
+                    "criterion__delta": None,
                 }
             kwargs = {
                 "criterion__divergence": self.divergence,

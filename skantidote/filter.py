@@ -177,7 +177,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
     >>> X, y = X[:600] / 16.0, y[:600]
     >>> y_noisy, is_noisy = symmetric_noise(y, 0.2, random_state=0)
     >>> cleaner = NoisyLabelFilter(
-    ...     AntidoteClassifier(max_epochs=40, random_state=0), random_state=0
+    ...     AntidoteClassifier(max_epochs=60, random_state=0), random_state=0
     ... )
     >>> model = make_pipeline(cleaner, LogisticRegression(max_iter=1000))
     >>> model = model.fit(X, y_noisy)  # the regression learns from the kept rows

@@ -250,6 +250,24 @@ class AntidoteLoss(nn.Module):
             raise_if_nonfinite(self._sample_loss(logits.detach(), target), "losses")
         return objective
 
+    def set_forget_rate(self, forget_rate: float) -> None:
+        """Set the radius to that of ``forget_rate``, e.g. from an estimate of the noise.
+
+        Parameters
+        ----------
+        forget_rate : float
+            Fraction of the data, in [0, 1), that the ball just allows to forget.
+
+        Examples
+        --------
+        >>> from skantidote import AntidoteLoss
+        >>> criterion = AntidoteLoss(forget_rate=0.2)
+        >>> criterion.set_forget_rate(0.4)
+        >>> round(criterion.radius, 4)  # -log(0.6)
+        0.5108
+        """
+        self.radius = self.family.radius(forget_rate)
+
     def per_sample(self, input: Tensor, target: Tensor) -> Tensor:
         """The per-sample losses of a batch, before any reweighting.
 

@@ -10,9 +10,11 @@ f-divergence ball, so that the rows whose targets the rest of the data cannot ex
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skantidote.engine import AntidoteNetEstimator
@@ -126,7 +128,7 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
         Feature names seen during fit (only when ``X`` has string column names).
     n_outputs_ : int
         Number of targets.
-    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+    target_mean_, target_scale_ : ndarray of shape (``n_outputs_``,)
         The standardisation of the targets: the network predicts
         ``(y - target_mean_) / target_scale_``.
     net_ : skantidote.net.AntidoteRegressorNet
@@ -167,12 +169,15 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
 
     net_class = AntidoteRegressorNet
     accelerated_net_class = AcceleratedAntidoteRegressorNet
+    _estimates_label_noise = False
 
     _parameter_constraints: dict = {
         **AntidoteNetEstimator._parameter_constraints,
         "module": [None, StrOptions({"mlp"}), *AntidoteNetEstimator._parameter_constraints[
             "module"][2:]],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        # No estimate of the corrupted fraction for regression yet: a rate is given.
+        "forget_rate": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
     def __init__(

@@ -14,6 +14,7 @@ from skantidote.callbacks import (
     FiniteLossGuard,
     LateEpochScores,
     LearningRateSchedule,
+    NoiseRateEstimate,
     ReweightingDiagnostics,
     ReweightingWarmup,
 )
@@ -216,3 +217,69 @@ def test_late_epoch_scores_average_the_last_epochs(data):
     # The last epoch's model is one of the two averaged.
     last = net.predict_proba(X)
     assert np.abs(scores.probabilities_ - last).max() < np.abs(last - 0.5).max()
+
+
+@pytest.fixture(scope="module")
+def noisy_digits_30():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    y_noisy, corrupted = symmetric_noise(y, 0.3, random_state=0)
+    return (X / 16).astype(np.float32), y_noisy.astype(np.int64), corrupted
+
+
+def _digits_net(callbacks, max_epochs=15):
+    torch.manual_seed(0)
+    return NeuralNetClassifier(
+        MLP, module__n_features=64, module__n_classes=10, criterion=AntidoteLoss,
+        criterion__forget_rate=0.05, optimizer=torch.optim.Adam, max_epochs=max_epochs,
+        train_split=None, verbose=0, callbacks=callbacks,
+    )
+
+
+def test_noise_rate_estimate_finds_the_rate_and_sets_the_radius(noisy_digits_30):
+    X, y, corrupted = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3)
+    net = _digits_net([ReweightingWarmup(3), estimate]).fit(X, y)
+    assert estimate.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
+    # The criterion forgets at the estimated rate, from the given 0.05.
+    assert net.criterion_.radius == pytest.approx(-math.log(1 - estimate.noise_rate_))
+    # Every epoch's estimate is the fraction of rows predicted as another class.
+    confusion = estimate.confusion_
+    assert confusion.sum() == len(y) and confusion.shape == (10, 10)
+    last = 1 - np.trace(confusion) / confusion.sum()
+    assert net.history[-1]["noise_estimate"] == pytest.approx(last)
+    assert estimate.history_[-1] == pytest.approx(last)
+    # The running average of the epochs after the warm-up, weight 0.5 on the past.
+    rate = estimate.history_[2]
+    for value in estimate.history_[3:]:
+        rate = 0.5 * rate + 0.5 * value
+    assert estimate.noise_rate_ == pytest.approx(rate)
+    rates = estimate.class_noise_rates()
+    np.testing.assert_allclose(rates, 1 - np.diag(confusion) / confusion.sum(axis=1))
+
+
+def test_noise_rate_estimate_can_only_observe(noisy_digits_30):
+    X, y, _ = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3, sets_forget_rate=False)
+    net = _digits_net([ReweightingWarmup(3), estimate], max_epochs=6).fit(X, y)
+    assert net.criterion_.radius == pytest.approx(-math.log(1 - 0.05))
+    assert 0.2 < estimate.noise_rate_ < 0.6
+
+
+def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
+    X, y, _ = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3)
+    _digits_net([ReweightingWarmup(3), estimate], max_epochs=5).fit(X, y)
+    with pytest.warns(UserWarning, match="over 2 reweighted epochs only"):
+        estimate.warn_if_unreliable()
+    # A class whose labels are mostly another class's: named in the warning.
+    swapped = y.copy()
+    sevens = np.flatnonzero(y == 7)
+    swapped[sevens[: int(0.7 * len(sevens))]] = 1
+    estimate = NoiseRateEstimate(warmup_epochs=2)
+    _digits_net([ReweightingWarmup(2), estimate], max_epochs=12).fit(X, swapped)
+    with pytest.warns(UserWarning, match=r"classes \['seven'\] are predicted as another"):
+        estimate.warn_if_unreliable([str(i) if i != 7 else "seven" for i in range(10)])
+    with pytest.raises(ValueError, match="smoothing must be a number in"):
+        _digits_net([NoiseRateEstimate(smoothing=1.0)], max_epochs=1).fit(X, y)

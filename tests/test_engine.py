@@ -42,7 +42,7 @@ def test_a_fit_within_the_warmup_warns_that_it_is_plain_cross_entropy(blobs):
     with pytest.warns(UserWarning, match="max_epochs=1 epochs after 4 done"):
         clf.set_params(max_epochs=1).fit(X, y)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.filterwarnings("error", message=".*within warmup_epochs")
         clf.set_params(max_epochs=2).fit(X, y)
         tiny(max_epochs=3, warmup_epochs=5, criterion=GCELoss).fit(X, y)
         tiny(max_epochs=3, warmup_epochs="auto").fit(X, y)
@@ -98,3 +98,34 @@ def test_sample_weights_are_the_criterions_weights_of_the_whole_set(blobs):
     expected = clf.net_.criterion_.weights(losses.double())
     np.testing.assert_allclose(clf.sample_weights_, expected.numpy(), rtol=1e-5)
     assert isinstance(clf, AntidoteClassifier)
+
+
+def test_auto_forget_rate_is_estimated_in_the_same_run():
+    from sklearn.datasets import load_digits
+
+    from skantidote.noise import symmetric_noise
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    y_noisy, corrupted = symmetric_noise(y, 0.4, random_state=0)
+    clf = tiny(hidden_layer_sizes=(64,), max_epochs=25, warmup_epochs=5, lr=3e-3)
+    clf.fit(X, y_noisy)
+    assert clf.forget_rate == "auto"
+    assert clf.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
+    assert clf.net_.criterion_.radius == pytest.approx(-np.log(1 - clf.noise_rate_))
+    assert clf.class_noise_rates_.shape == (10,)
+    assert "noise_estimate" in clf.history_[-1]
+    # A given rate is kept; the estimate is still made alongside.
+    fixed = tiny(hidden_layer_sizes=(64,), max_epochs=8, warmup_epochs=2, forget_rate=0.1)
+    fixed.fit(X, y_noisy)
+    assert fixed.net_.criterion_.radius == pytest.approx(-np.log(0.9))
+    assert 0.2 < fixed.noise_rate_ < 0.7
+    # A warm fit given a rate replaces the estimated radius.
+    clf.set_params(warm_start=True, forget_rate=0.1, max_epochs=1).fit(X, y_noisy)
+    assert clf.net_.criterion_.radius == pytest.approx(-np.log(0.9))
+
+
+def test_auto_forget_rate_warns_when_the_run_is_too_short(blobs):
+    X, y = blobs
+    with pytest.warns(UserWarning, match="reweighted epochs only"):
+        tiny(max_epochs=4, warmup_epochs=2).fit(X, y)

@@ -12,6 +12,7 @@ their own net:
 :class:`FiniteLossGuard`         checks every epoch's losses; goes back to the last finite
 :class:`EarlyStopping`           stops on the validation loss; restores the best epoch
 :class:`LateEpochScores`         per-row probabilities and weights, averaged over late epochs
+:class:`NoiseRateEstimate`       estimates the noise rate in training; sets the forget rate
 :class:`EpochProgress`           a progress line per epoch
 ===============================  ============================================================
 """
@@ -21,6 +22,7 @@ from skantidote.callbacks.early_stopping import EarlyStopping
 from skantidote.callbacks.finite_guard import FiniteLossGuard
 from skantidote.callbacks.late_epoch_scores import LateEpochScores
 from skantidote.callbacks.lr_schedule import LearningRateSchedule
+from skantidote.callbacks.noise_rate import NoiseRateEstimate
 from skantidote.callbacks.progress import EpochProgress
 from skantidote.callbacks.warmup import ReweightingWarmup
 
@@ -30,6 +32,7 @@ __all__ = [
     "FiniteLossGuard",
     "LateEpochScores",
     "LearningRateSchedule",
+    "NoiseRateEstimate",
     "ReweightingDiagnostics",
     "ReweightingWarmup",
 ]
