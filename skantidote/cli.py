@@ -220,8 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--forget-rate", type=_forget_rate, default="auto", metavar="R|auto",
         help="fraction of rows to flag, in [0, 1), or 'auto' to flag the rows whose "
         "predicted class differs from their label (regression: the rows whose weight "
-        "is below 0.1); the network trains with forget rate R, or 0.2 for 'auto' "
-        "(default: %(default)s)",
+        "is below 0.1); the network trains with forget rate R, or with 'auto' with the "
+        "noise rate it estimates in training (regression: 0.2) (default: %(default)s)",
     )
     clean.add_argument(
         "--action", choices=("remove", "relabel"), default="remove",
@@ -504,7 +504,7 @@ def _clean_classification(args: argparse.Namespace, frame, prepared) -> None:
         ("antidote", AntidoteClassifier(
             forget_rate=model_rate, max_epochs=args.epochs,
             random_state=args.seed,
-            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=model_rate > 0),
+            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=model_rate != 0),
         )),
     ])
     cleaner = NoisyLabelFilter(
@@ -587,11 +587,13 @@ def _clean_regression(args: argparse.Namespace, frame, prepared) -> None:
 
     torch.set_num_threads(args.threads)
     model_rate = scoring_forget_rate(args.forget_rate)
+    # The regressor does not estimate its rate: without one it keeps its default.
+    rate = {} if model_rate == "auto" else {"forget_rate": model_rate}
     model = Pipeline([
         ("preprocess", make_preprocessor(numeric, categorical)),
         ("antidote", AntidoteRegressor(
-            forget_rate=model_rate, max_epochs=args.epochs, random_state=args.seed,
-            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=True),
+            max_epochs=args.epochs, random_state=args.seed,
+            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=True), **rate,
         )),
     ])
     model.fit(features, y)

@@ -21,20 +21,20 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from skantidote.callbacks.late_epoch_scores import LateEpochScores
+from skantidote.callbacks.noise_rate import MAX_FORGET_RATE
 from skantidote.classifier import AntidoteClassifier
 from skantidote.loss import AntidoteLoss
 from skantidote.validation import check_missing_labels, naming_non_numeric_columns
 
-__all__ = ["DEFAULT_SCORING_FORGET_RATE", "NoisyLabelFilter", "scoring_forget_rate"]
-
-#: The forget rate of the network that scores the rows when the flagging rule names no rate
-#: (``forget_rate="auto"``, or ``0``): a moderate radius that forgets the worst rows without
-#: knowing how many are wrong.
-DEFAULT_SCORING_FORGET_RATE = 0.2
+__all__ = ["NoisyLabelFilter", "scoring_forget_rate"]
 
 
-def scoring_forget_rate(forget_rate: float | str) -> float:
+def scoring_forget_rate(forget_rate: float | str) -> float | str:
     """The forget rate of the scoring network for a filter's ``forget_rate``.
+
+    A flagging rate is also the fraction the scoring network may forget. Without one
+    (``"auto"``, or ``0``), the network estimates the noise rate in its own training run
+    and forgets accordingly (``AntidoteClassifier(forget_rate="auto")``).
 
     Parameters
     ----------
@@ -43,18 +43,17 @@ def scoring_forget_rate(forget_rate: float | str) -> float:
 
     Returns
     -------
-    float
-        ``forget_rate`` itself when it is a positive number, else
-        :data:`DEFAULT_SCORING_FORGET_RATE`.
+    float or "auto"
+        ``forget_rate`` itself when it is a positive number, else ``"auto"``.
 
     Examples
     --------
     >>> from skantidote.filter import scoring_forget_rate
-    >>> scoring_forget_rate("auto"), scoring_forget_rate(0.3)
-    (0.2, 0.3)
+    >>> scoring_forget_rate(0), scoring_forget_rate(0.3)
+    ('auto', 0.3)
     """
     if isinstance(forget_rate, str) or forget_rate <= 0:
-        return DEFAULT_SCORING_FORGET_RATE
+        return "auto"
     return float(forget_rate)
 
 
@@ -104,11 +103,12 @@ class NoisyLabelFilter(BaseCleaningSampler):
         The classifier that scores the rows, unfitted: an :class:`AntidoteClassifier` or a
         ``Pipeline`` ending in one (its steps before the last are fitted once on all rows),
         or, with ``cv``, any classifier with ``predict_proba``. ``None`` uses
-        ``AntidoteClassifier(forget_rate=forget_rate if a number > 0 else 0.2,
-        random_state=random_state)``. A ``Pipeline`` estimator receives ``X`` as it is, so
-        it can encode a raw DataFrame (strings, categories, missing values; a sparse
-        one-hot encoding is fine) while the filter returns the kept rows of the raw
-        DataFrame; a bare classifier needs numeric ``X``.
+        ``AntidoteClassifier(forget_rate=forget_rate if a number > 0 else "auto",
+        random_state=random_state)``: without a rate, the network estimates the noise
+        rate in its own run and forgets accordingly. A ``Pipeline`` estimator receives
+        ``X`` as it is, so it can encode a raw DataFrame (strings, categories, missing
+        values; a sparse one-hot encoding is fine) while the filter returns the kept rows
+        of the raw DataFrame; a bare classifier needs numeric ``X``.
     forget_rate : float in [0, 1) or "auto", default="auto"
         Fraction of the targeted rows to flag, or ``"auto"`` to flag the rows whose
         predicted class differs from their label. Ignored when ``threshold`` is set.
@@ -449,7 +449,13 @@ class NoisyLabelFilter(BaseCleaningSampler):
             self.estimators_.append(estimator)
         self.estimator_ = None
         losses = -np.log(np.clip(probabilities[np.arange(len(y)), y_encoded], 1e-12, 1.0))
-        criterion = AntidoteLoss(forget_rate=scoring_forget_rate(self.forget_rate))
+        rate = scoring_forget_rate(self.forget_rate)
+        if rate == "auto":
+            # The out-of-fold counterpart of the in-training estimate: the rows predicted
+            # as another class than their label.
+            disagreement = float(np.mean(probabilities.argmax(axis=1) != y_encoded))
+            rate = min(disagreement, MAX_FORGET_RATE)
+        criterion = AntidoteLoss(forget_rate=rate)
         return probabilities, criterion.weights(torch.as_tensor(losses)).numpy()
 
     def __sklearn_tags__(self):

@@ -374,7 +374,9 @@ def test_columns_without_values_are_noted_and_ignored(tmp_path, monkeypatch, cap
     frame.insert(1, "blank", np.nan)
     frame.to_csv(tmp_path / "d.csv", index=False)
     monkeypatch.chdir(tmp_path)
-    status = cli.main(["clean", "d.csv", "--target", "label", "--epochs", "2", "--quiet"])
+    # A given rate: two epochs are too few for an estimate, which would warn.
+    status = cli.main(["clean", "d.csv", "--target", "label", "--epochs", "2", "--quiet",
+                       "--forget-rate", "0.1"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     assert captured.err == (
@@ -530,3 +532,13 @@ def test_demo_prints_both_accuracies_and_writes_the_plot(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     assert cli.main(["demo", "--epochs", "2", "--quiet", "--out-dir", "plots"]) == 0
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_too_short_a_run_to_estimate_the_noise_rate_says_so(tmp_path, monkeypatch, capsys):
+    frame, _ = noisy_frame(120)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["clean", "d.csv", "--target", "label", "--epochs", "2", "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "warning: The noise rate was estimated over 1 reweighted epochs only" in captured.err
