@@ -165,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Demonstration on scikit-learn's digits (1797 8x8 images, 10 classes, "
         "no download): 70/30 stratified split, 40% of the training labels replaced by a "
         "random other class (symmetric noise), standardised pixels. Trains the same "
-        "network with plain cross-entropy and with ANTIDOTE (forget_rate=0.4), prints "
+        "network with plain cross-entropy and with ANTIDOTE (told no noise rate: it "
+        "estimates it in the same run), prints "
         "both accuracies on the clean test labels and the precision and recall of the "
         "rows that NoisyLabelFilter flags against the truly corrupted ones, and saves a "
         "plot. Takes about half a minute.",
@@ -376,11 +377,11 @@ def run_demo(args: argparse.Namespace) -> int:
         " replaced by a random other class; test labels clean"
     )
 
-    def classifier(forget_rate: float, label: str):
+    def classifier(forget_rate: float | str, label: str):
         return AntidoteClassifier(
             forget_rate=forget_rate, max_epochs=args.epochs,
             random_state=args.seed,
-            callbacks=_progress(label, args.quiet, forgetting=forget_rate > 0),
+            callbacks=_progress(label, args.quiet, forgetting=forget_rate != 0),
         )
 
     ce = make_pipeline(StandardScaler(), classifier(0.0, "cross-entropy"))
@@ -389,7 +390,7 @@ def run_demo(args: argparse.Namespace) -> int:
     ce_accuracy = ce.score(X_test, y_test)
 
     cleaner = NoisyLabelFilter(
-        make_pipeline(StandardScaler(), classifier(DEMO_NOISE, "ANTIDOTE")),
+        make_pipeline(StandardScaler(), classifier("auto", "ANTIDOTE")),
         forget_rate="auto", averaging_epochs=min(5, args.epochs), random_state=args.seed,
     )
     cleaner.fit_resample(X_train, y_noisy)
@@ -403,7 +404,11 @@ def run_demo(args: argparse.Namespace) -> int:
     precision = found / max(int(flagged.sum()), 1)
     recall = found / max(int(corrupted.sum()), 1)
     _say(f"test accuracy, plain cross-entropy:        {_percent(ce_accuracy)}")
-    _say(f"test accuracy, ANTIDOTE (forget_rate={DEMO_NOISE}): {_percent(antidote_accuracy)}")
+    _say(f"test accuracy, ANTIDOTE (no rate given):    {_percent(antidote_accuracy)}")
+    _say(
+        f"noise rate estimated by ANTIDOTE in training: "
+        f"{_percent(antidote[-1].noise_rate_)} (true {_percent(corrupted.mean())})"
+    )
     _say(
         f"corrupted labels found by NoisyLabelFilter: estimated noise rate "
         f"{_percent(cleaner.noise_rate_)} (true {_percent(corrupted.mean())}); "
