@@ -1,5 +1,6 @@
 """NoisyLabelFilter: detection, cleaning, pandas, pipelines, estimator checks, errors."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -537,3 +538,25 @@ def test_scikit_learn_checks(estimator, check):
 @parametrize_with_imblearn_checks([CHECKED])
 def test_imbalanced_learn_checks(estimator, check):
     check(estimator)
+
+
+def test_default_filter_estimates_the_rate_and_finds_most_wrong_labels():
+    """Told no rate, the scoring network estimates it; at 40 % noise it still finds them."""
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    y_noisy, corrupted = symmetric_noise(y, 0.4, random_state=1)
+    # The default estimator is told no rate (checked on a few rows: 100 epochs).
+    default = NoisyLabelFilter(random_state=0).fit(X[:300], y_noisy[:300])
+    assert default.estimator_.forget_rate == "auto"
+    assert 0.0 < default.estimator_.noise_rate_ < 0.9
+    # A smaller network, also told no rate, on all rows.
+    estimator = AntidoteClassifier(hidden_layer_sizes=(128,), max_epochs=40, lr=3e-3,
+                                   random_state=0)
+    with warnings.catch_warnings():
+        # At 40 % noise a hard class may be predicted as another for half its rows.
+        warnings.simplefilter("ignore", UserWarning)
+        cleaner = NoisyLabelFilter(estimator, random_state=0).fit(X, y_noisy)
+    assert cleaner.estimator_.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
+    flagged = cleaner.label_issues_["is_label_issue"].to_numpy()
+    assert flagged[corrupted].mean() > 0.95  # recall
+    assert corrupted[flagged].mean() > 0.9  # precision
