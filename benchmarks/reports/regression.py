@@ -123,7 +123,7 @@ def rmse_table(results: pd.DataFrame) -> tuple[list[str], dict[tuple, dict[str, 
             if "antidote" in stats.index and dataset in clean_net else "–")
         rows.append([dataset, corruption, f"{rate:.0%}", *texts, verdict, against_clean])
     header = ["data", "corruption", "rate", *(SHORT[m] for m in methods),
-              "antidote: best or within 1 std, gap", "antidote vs mse_net on clean targets"]
+              "antidote: best or within 1 std, gap", "antidote vs mse_net trained on clean targets"]
     return table(header, rows), verdicts
 
 
@@ -247,7 +247,8 @@ def cost_lines(results: pd.DataFrame) -> list[str]:
         "jobs, whose load changed during the run.",
         "",
         *table(
-            ["data", "mse_net epoch (ms)", "antidote epoch (ms)", "median ratio"],
+            ["data", "mse_net median epoch (ms)", "antidote median epoch (ms)",
+             "median ratio"],
             [[dataset, f"{1000 * row['mse_net']:.1f}", f"{1000 * row['antidote']:.1f}",
               f"{row['ratio']:.2f}"] for dataset, row in per_dataset.iterrows()],
         ),
@@ -314,7 +315,7 @@ def section(results: pd.DataFrame) -> list[str]:
 def markdown(results: pd.DataFrame, command: str, source: str) -> str:
     """The report (``command`` renders it from the CSV ``source``)."""
     seeds = sorted(results["seed"].unique())
-    caps = ", ".join(f"{n:,} rows of {dataset}'s" for dataset, n in MAX_TRAIN.items())
+    caps = ", ".join(f"{n:,} rows for {dataset}" for dataset, n in MAX_TRAIN.items())
     lines = [
         "# Regression: AntidoteRegressor on corrupted targets",
         "",
