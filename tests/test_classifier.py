@@ -153,7 +153,8 @@ def test_one_class_error(blobs):
 
 def test_history(blobs):
     X, y = blobs
-    clf = fast(max_epochs=6, warmup_epochs=2).fit(X, y)
+    # A given rate: on these clean blobs "auto" estimates 0 and does not reweight.
+    clf = fast(max_epochs=6, warmup_epochs=2, forget_rate=0.2).fit(X, y)
     history = pd.DataFrame(clf.history_)
     assert list(history["epoch"]) == [1, 2, 3, 4, 5, 6]
     assert list(history["warmup"]) == [True, True, False, False, False, False]
@@ -479,7 +480,7 @@ def test_diagnostics_are_read_once_per_epoch(blobs, monkeypatch):
 
         monkeypatch.setattr(torch.Tensor, name, counting)
     epochs = 6
-    clf = fast(max_epochs=epochs, batch_size=16, warmup_epochs=1).fit(X, y)
+    clf = fast(max_epochs=epochs, batch_size=16, warmup_epochs=1, forget_rate=0.2).fit(X, y)
     monkeypatch.undo()
     assert clf.history_[-1]["tau"] > 0
     # One tolist per reweighted epoch (the diagnostics), one transfer per epoch of the

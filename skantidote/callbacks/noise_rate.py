@@ -16,6 +16,9 @@ __all__ = ["NoiseRateEstimate"]
 MAX_FORGET_RATE = 0.9
 #: Fewer reweighted epochs than this and the estimate may not have settled.
 MIN_SETTLING_EPOCHS = 5
+#: The probability the network must give another class than the label for the row to count
+#: as mislabeled: at least half, i.e. more than all other classes together.
+MIN_CONFIDENCE = 0.5
 
 
 class NoiseRateEstimate(Callback):
@@ -23,18 +26,22 @@ class NoiseRateEstimate(Callback):
 
     Networks learn the clean rows' patterns before they memorise the wrong labels, and
     ANTIDOTE keeps them from memorising: so while the network trains, the rows whose
-    label it does not predict are mostly those whose label is wrong. In every epoch the
-    callback counts, over the training batches, how often the network's prediction (the
-    argmax of the very logits the step computes, so nothing is recomputed) differs from
-    the given label, per given class and predicted class. From the end of the warm-up on,
+    label it confidently does not predict are mostly those whose label is wrong. In every
+    epoch the callback counts, over the training batches, how often the network's
+    prediction (from the very logits the step computes, so nothing is recomputed) differs
+    from the given label with a probability of at least one half, per given class and
+    predicted class; rows where it hesitates count as agreeing, so that hard clean rows are
+    not mistaken for noise. From the end of the warm-up on,
     it sets the criterion's forget rate to a running average (weight ``smoothing`` on the
     past) of the epoch's disagreement rate, so the radius follows the network as it
     separates the clean rows from the wrong ones; the estimate and the forgetting then
     settle together. The counts stay on the device and are read once per epoch.
 
-    The estimate counts the network's own training errors on clean rows as noise, so it
-    sits a little above the true rate on hard data (a few points on a 26-class table), and
-    it cannot tell a class whose wrong labels outnumber its right ones: the network then
+    The estimate still counts the network's confident errors on clean rows as noise, and
+    misses wrong labels the network has come to predict (with heavy noise on two classes,
+    it learns part of it), so it can be off by several points on small or hard tables
+    (``benchmarks/results/small_tables.md`` lists it against the truth); and it cannot
+    tell a class whose wrong labels outnumber its right ones: the network then
     learns the wrong labels as the class. It warns about both cases it can see: too few
     reweighted epochs to settle, and classes predicted as another class more often than
     as themselves.
@@ -109,7 +116,10 @@ class NoiseRateEstimate(Callback):
             return
         n_classes = y_pred.shape[1]
         target = torch.as_tensor(batch[1], device=y_pred.device).long()
-        predicted = y_pred.detach().argmax(dim=1)
+        confidence, predicted = torch.softmax(y_pred.detach().float(), dim=1).max(dim=1)
+        # A disagreement counts only where the network gives the other class at least half
+        # the probability: hard clean rows, on which it hesitates, are not counted as noise.
+        predicted = torch.where(confidence >= MIN_CONFIDENCE, predicted, target)
         # One bincount of (given, predicted) pairs: a few tensor operations, no host read.
         counts = torch.bincount(target * n_classes + predicted, minlength=n_classes**2)
         self._counts = counts if self._counts is None else self._counts + counts
