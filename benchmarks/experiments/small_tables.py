@@ -7,7 +7,8 @@ or 40 %) and seed, every method is trained on the same noisy rows and scored on 
 30 % test split:
 
 * ``antidote``: ``AntidoteClassifier(random_state=seed)`` with every default (in
-  particular ``forget_rate=0.2``: the user gives no noise rate);
+  particular ``forget_rate="auto"``: the user gives no noise rate, the classifier
+  estimates it in the same run);
 * ``logistic_regression``: ``LogisticRegression(max_iter=1000)``;
 * ``hist_gradient_boosting``: ``HistGradientBoostingClassifier(random_state=seed)``.
 
@@ -34,7 +35,10 @@ DATASETS = ("adult", "letter")
 SIZES = (1000, 3000, 10000)
 RATES = (0.0, 0.2, 0.4)
 METHODS = ("antidote", "logistic_regression", "hist_gradient_boosting")
-FIELDS = ("dataset", "n_train", "rate", "seed", "method", "accuracy", "seconds")
+FIELDS = (
+    "dataset", "n_train", "rate", "seed", "method", "accuracy", "seconds", "actual_noise",
+    "estimated_noise",
+)
 KEY = ("dataset", "n_train", "rate", "seed", "method")
 
 
@@ -77,7 +81,14 @@ def run_cell(cell: Cell) -> list[Row]:
     start = time.perf_counter()
     model.fit(split.X_train[rows], y_noisy[rows])
     seconds = time.perf_counter() - start
-    return [{**cell, "accuracy": model.score(split.X_test, split.y_test), "seconds": seconds}]
+    return [{
+        **cell,
+        "accuracy": model.score(split.X_test, split.y_test),
+        "seconds": seconds,
+        "actual_noise": float(np.mean(y_noisy[rows] != split.y_train[rows])),
+        # The classifier's estimate of the noise rate, made in the same run.
+        "estimated_noise": getattr(model, "noise_rate_", np.nan),
+    }]
 
 
 def summary(rows: list[Row]) -> str:

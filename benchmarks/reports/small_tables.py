@@ -38,7 +38,8 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
         f"30 % test split; mean ± std over {len(seeds)} seeds "
         f"({', '.join(map(str, seeds))}; each seeds the split, the noise, the subsample and "
         "the model). `antidote` is `AntidoteClassifier()` with every default (no noise "
-        "rate given: `forget_rate=0.2`), `LR` `LogisticRegression(max_iter=1000)`, `HGB` "
+        "rate given: `forget_rate=\"auto\"`, estimated in the run), `LR` "
+        "`LogisticRegression(max_iter=1000)`, `HGB` "
         "`HistGradientBoostingClassifier()`. Target: `antidote` at least `LR` and within "
         f"{100 * BOOSTING_MARGIN:.0f} point of `HGB`; the last column gives the misses in "
         "points.",
@@ -59,6 +60,22 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
         total += 1
         rows.append([dataset, str(n), f"{rate:.0%}", *accuracies, outcome])
     lines += table(["data", "n_train", "noise", "antidote", "LR", "HGB", "target met"], rows)
+    antidote = results[results["method"] == "antidote"]
+    if "estimated_noise" in antidote and antidote["estimated_noise"].notna().any():
+        estimates = antidote.groupby(["dataset", "n_train", "rate"])
+        lines += [
+            "",
+            "The classifier's estimate of the noise rate (`noise_rate_`, made in the same "
+            "run) against the actual fraction of wrong labels in the subsample:",
+            "",
+        ]
+        lines += table(
+            ["data", "n_train", "noise", "actual", "estimated", "error"],
+            [[dataset, str(n), f"{rate:.0%}", f"{group['actual_noise'].mean():.3f}",
+              over_seeds(group["estimated_noise"], ".3f"),
+              f"{(group['estimated_noise'] - group['actual_noise']).mean():+.3f}"]
+             for (dataset, n, rate), group in estimates],
+        )
     times = results.groupby(["dataset", "n_train", "method"])["seconds"].mean().unstack()
     lines += [
         "",
