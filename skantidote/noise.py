@@ -33,7 +33,11 @@ Conventions (see arXiv:2508.06622 and the papers it compares against):
   (modulo the number of classes);
 * CIFAR-10 asymmetric noise: truck -> automobile, bird -> airplane,
   deer -> horse, cat <-> dog, ``int(eta * n_k)`` samples of each source class;
-* class-conditional noise from an arbitrary transition matrix;
+* class-conditional noise from an arbitrary transition matrix
+  (:func:`transition_noise`), or from a random one drawn by
+  :func:`random_noise_matrix` (row-stochastic, a chosen prior-weighted average
+  noise rate, every class keeping most of its labels, some confusions exactly
+  zero), both at once in :func:`class_conditional_noise`;
 * instance-dependent noise, where the flip probability depends on ``x``.
 
 Regression targets (1-D of shape ``(n_samples,)`` or multi-output of shape
@@ -71,12 +75,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array, check_random_state
 
-from skantidote.validation import check_real
+from skantidote.validation import check_positive_int, check_real
 
 __all__ = [
     "symmetric_noise",
     "pair_noise",
     "transition_noise",
+    "random_noise_matrix",
+    "class_conditional_noise",
     "instance_noise",
     "cifar10_asymmetric_noise",
     "outlier_targets",
@@ -386,6 +392,209 @@ def transition_noise(
         draws = np.searchsorted(cdf, rng.random_sample(idx.size), side="right")
         noisy_codes[idx] = np.minimum(draws, n_classes - 1)
     return classes[noisy_codes], noisy_codes != codes
+
+
+#: Largest per-class noise rate :func:`random_noise_matrix` draws: every class keeps
+#: more than half of its labels (``T[i, i] > 1/2``), so the noise stays learnable.
+_MAX_CLASS_NOISE = 0.5
+
+
+def _check_prior(class_prior, n_classes):
+    """A probability vector of length ``n_classes`` (uniform when ``None``)."""
+    if class_prior is None:
+        return np.full(n_classes, 1.0 / n_classes)
+    p = np.asarray(class_prior, dtype=float)
+    if p.shape != (n_classes,):
+        raise ValueError(
+            f"class_prior must have shape ({n_classes},) (one probability per class), "
+            f"got shape {p.shape}."
+        )
+    if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-8:
+        raise ValueError(
+            "class_prior must be a probability vector: finite, non-negative entries "
+            f"summing to 1 (within 1e-8), got {p.tolist()!r} (sum {float(p.sum())!r})."
+        )
+    return p
+
+
+def random_noise_matrix(
+    n_classes, noise_rate, *, frac_zero_noise_rates=0.0, class_prior=None, random_state=None
+) -> np.ndarray:
+    """Draw a random class-conditional noise (transition) matrix.
+
+    The matrix follows :func:`transition_noise`'s convention, so it can be passed
+    to it directly: it is *row-stochastic*, ``T[i, j] = P(noisy = j | true = i)``,
+    every row summing to 1. Its construction:
+
+    1. Per-class noise rates ``r_i = 1 - T[i, i]`` vary randomly around
+       ``noise_rate``: ``r_i = noise_rate + s * c_i`` with ``c_i = u_i - sum_k
+       p_k u_k``, ``u_i`` uniform on ``[-1, 1]`` and ``p = class_prior``, so the
+       prior-weighted average noise rate ``sum_i p_i r_i`` is exactly
+       ``noise_rate`` (up to float rounding, well below ``1e-9``). The spread
+       ``s`` is ``noise_rate / 2`` (rates roughly within ``[0, 2 * noise_rate]``),
+       shrunk as needed to keep every ``r_i`` strictly inside ``(0, 1/2)``.
+    2. The floor: every class keeps more than half of its labels,
+       ``T[i, i] > 1/2``, hence every diagonal entry exceeds every off-diagonal
+       entry of its row and the noise stays learnable. ``noise_rate`` must
+       therefore be below ``1/2``.
+    3. ``round(frac_zero_noise_rates * K * (K - 1))`` of the ``K * (K - 1)``
+       off-diagonal entries (``K = n_classes``; halves rounded up) are exactly 0,
+       chosen at random, but every row keeps at least one non-zero off-diagonal
+       entry when ``noise_rate > 0``, so at most ``K * (K - 2)`` entries are zeroed
+       (a larger fraction behaves like ``(K - 2) / (K - 1)``). When
+       ``noise_rate == 0`` the result is the identity matrix.
+    4. Each row's noise mass ``r_i`` is split over its remaining off-diagonal
+       entries with uniform (Dirichlet(1)) weights: a few classes are confused
+       with a few others.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes ``K``, at least 2.
+    noise_rate : float
+        Prior-weighted average noise rate, ``sum_i p_i (1 - T[i, i])``, in
+        ``[0, 1/2)``.
+    frac_zero_noise_rates : float, default=0.0
+        Fraction of the off-diagonal entries that are exactly 0, in ``[0, 1]``
+        (rounded to whole entries as described above).
+    class_prior : array-like of shape (n_classes,), default=None
+        Probability of each true class, weighting the average noise rate.
+        ``None`` means uniform.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seed or generator. ``None`` uses a fresh, unpredictably seeded
+        generator; the global NumPy random state is never used.
+
+    Returns
+    -------
+    noise_matrix : ndarray of shape (n_classes, n_classes)
+        Row-stochastic matrix, ``T[i, j] = P(noisy = j | true = i)``.
+
+    See Also
+    --------
+    transition_noise : Inject noise from such a matrix.
+    class_conditional_noise : Draw a matrix and inject its noise in one call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.noise import random_noise_matrix
+    >>> T = random_noise_matrix(4, 0.3, frac_zero_noise_rates=0.5, random_state=0)
+    >>> T.shape, bool(np.allclose(T.sum(axis=1), 1.0))
+    ((4, 4), True)
+    >>> round(float(1 - np.trace(T) / 4), 12)  # the average noise rate under a uniform prior
+    0.3
+    >>> int(np.sum(T[~np.eye(4, dtype=bool)] == 0))  # half of the 12 off-diagonal entries
+    6
+    >>> bool(np.all(np.diag(T) > 0.5))
+    True
+    """
+    n_classes = check_positive_int("n_classes", n_classes, minimum=2)
+    noise_rate = check_real("noise_rate", noise_rate, 0.0, _MAX_CLASS_NOISE, high_open=True)
+    frac = check_real("frac_zero_noise_rates", frac_zero_noise_rates, 0.0, 1.0)
+    p = _check_prior(class_prior, n_classes)
+    rng = _rng(random_state)
+    T = np.eye(n_classes)
+    if noise_rate == 0:
+        return T
+
+    # 1-2. per-class rates with prior-weighted mean noise_rate, strictly inside (0, 1/2)
+    u = rng.uniform(-1.0, 1.0, size=n_classes)
+    c = u - p @ u
+    spread = noise_rate / 2
+    with np.errstate(divide="ignore"):
+        up = np.where(c > 0, (_MAX_CLASS_NOISE - noise_rate) / c, np.inf)
+        down = np.where(c < 0, noise_rate / -c, np.inf)
+    spread = min(spread, 0.99 * up.min(), 0.99 * down.min())
+    rates = noise_rate + spread * c
+    rates += noise_rate - p @ rates  # remove the float rounding of p @ c == 0
+
+    # 3. zero entries: every row keeps one random off-diagonal entry non-zero
+    n_off = n_classes * (n_classes - 1)
+    n_zero = min(int(np.floor(frac * n_off + 0.5)), n_classes * (n_classes - 2))
+    keep = np.zeros((n_classes, n_classes), dtype=bool)
+    for i in range(n_classes):
+        others = np.delete(np.arange(n_classes), i)
+        keep[i, rng.choice(others)] = True
+    candidates = np.flatnonzero(~keep & ~np.eye(n_classes, dtype=bool))
+    zeroed = np.zeros(n_classes * n_classes, dtype=bool)
+    zeroed[rng.choice(candidates, size=n_zero, replace=False)] = True
+    nonzero = ~zeroed.reshape(n_classes, n_classes) & ~np.eye(n_classes, dtype=bool)
+
+    # 4. split each row's noise over its non-zero off-diagonal entries
+    for i in range(n_classes):
+        cols = np.flatnonzero(nonzero[i])
+        T[i, cols] = rates[i] * rng.dirichlet(np.ones(cols.size))
+        T[i, i] = 1.0 - rates[i]
+    return T
+
+
+def class_conditional_noise(
+    y, noise_rate, *, frac_zero_noise_rates=0.5, random_state=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inject class-conditional noise from a randomly drawn noise matrix.
+
+    Draws ``T = random_noise_matrix(K, noise_rate, ...)`` with the empirical class
+    frequencies of ``y`` as ``class_prior`` (so the expected fraction of
+    corrupted labels is ``noise_rate``), then relabels every sample of class
+    ``i`` independently to class ``j`` with probability ``T[i, j]``, as
+    :func:`transition_noise` does. The matrix is returned too, so that
+    benchmarks can compare estimated against true per-class noise.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Clean labels (list, NumPy array or pandas Series), at least two
+        distinct classes.
+    noise_rate : float
+        Expected fraction of corrupted labels, in ``[0, 1/2)``.
+    frac_zero_noise_rates : float, default=0.5
+        Fraction of the off-diagonal entries of the matrix that are 0, in
+        ``[0, 1]``; see :func:`random_noise_matrix`.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seed or generator, used both for the matrix and for the labels.
+        ``None`` uses a fresh, unpredictably seeded generator; the global NumPy
+        random state is never used.
+
+    Returns
+    -------
+    y_noisy : ndarray of shape (n_samples,)
+        Noisy labels, same dtype and label values as ``y``.
+    noise_mask : ndarray of bool, shape (n_samples,)
+        ``True`` where the label was changed.
+    noise_matrix : ndarray of shape (n_classes, n_classes)
+        The row-stochastic matrix used, ``T[i, j] = P(noisy = j | true = i)``,
+        rows and columns in the order of ``numpy.unique(y)``.
+
+    See Also
+    --------
+    random_noise_matrix : How the matrix is drawn.
+    transition_noise : Noise from a given matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote.noise import class_conditional_noise
+    >>> y = np.repeat(["a", "b", "c"], 2000)
+    >>> y_noisy, mask, T = class_conditional_noise(y, 0.2, random_state=0)
+    >>> bool(abs(mask.mean() - 0.2) < 0.03)
+    True
+    >>> observed = [np.mean(y_noisy[y == c] != c) for c in ["a", "b", "c"]]
+    >>> bool(np.allclose(observed, 1 - np.diag(T), atol=0.03))
+    True
+    """
+    y = _check_labels(y)
+    classes, codes = _encode(y)
+    rng = _rng(random_state)
+    prior = np.bincount(codes, minlength=len(classes)) / codes.size
+    T = random_noise_matrix(
+        len(classes),
+        noise_rate,
+        frac_zero_noise_rates=frac_zero_noise_rates,
+        class_prior=prior,
+        random_state=rng,
+    )
+    y_noisy, mask = transition_noise(y, T, classes=classes, random_state=rng)
+    return y_noisy, mask, T
 
 
 def instance_noise(X, y, rate, *, random_state=None) -> tuple[np.ndarray, np.ndarray]:

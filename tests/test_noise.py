@@ -10,9 +10,11 @@ from sklearn.preprocessing import StandardScaler
 from skantidote.noise import (
     CIFAR10_ASYMMETRIC_MAP,
     cifar10_asymmetric_noise,
+    class_conditional_noise,
     instance_noise,
     outlier_targets,
     pair_noise,
+    random_noise_matrix,
     shifted_targets,
     swapped_targets,
     symmetric_noise,
@@ -676,3 +678,143 @@ def test_constant_or_huge_targets_cannot_be_scaled(func, name):
         func(np.arange(10.0), 0.3, **{name: 1e308})
     with pytest.raises(ValueError, match=r"do not fit in float64 \(its values reach 1e\+200\)"):
         func([0.0, 1e200], 0.3)
+
+
+# ---------------------------------------------------------------------------
+# random noise matrices and class-conditional noise
+# ---------------------------------------------------------------------------
+
+
+def _off_diagonal(T):
+    return T[~np.eye(len(T), dtype=bool)]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5, 10])
+@pytest.mark.parametrize("noise_rate", [0.05, 0.2, 0.45])
+@pytest.mark.parametrize("prior", [None, "skewed"])
+def test_random_noise_matrix_properties(n_classes, noise_rate, prior):
+    p = None
+    if prior == "skewed":
+        p = np.arange(1.0, n_classes + 1)
+        p /= p.sum()
+    for seed in range(5):
+        T = random_noise_matrix(
+            n_classes, noise_rate, frac_zero_noise_rates=0.3, class_prior=p, random_state=seed
+        )
+        assert T.shape == (n_classes, n_classes)
+        assert np.all(T >= 0)
+        # row-stochastic, as transition_noise reads it
+        np.testing.assert_allclose(T.sum(axis=1), 1.0, atol=1e-12)
+        weights = np.full(n_classes, 1 / n_classes) if p is None else p
+        assert abs(weights @ (1 - np.diag(T)) - noise_rate) < 1e-9
+        # the floor: every class keeps most of its labels, diagonals dominate their rows
+        assert np.all(np.diag(T) > 0.5)
+        assert np.all(np.diag(T) > (T - np.diag(np.diag(T))).max(axis=1))
+        # every row is noisy (noise_rate > 0) and per-class rates vary
+        assert np.all(np.diag(T) < 1)
+    rates = 1 - np.diag(random_noise_matrix(10, 0.2, random_state=0))
+    assert np.ptp(rates) > 0.05
+
+
+@pytest.mark.parametrize("n_classes", [3, 4, 7])
+@pytest.mark.parametrize("frac", [0.0, 0.1, 0.25, 0.5, 0.6])
+def test_random_noise_matrix_zero_fraction(n_classes, frac):
+    n_off = n_classes * (n_classes - 1)
+    expected = min(int(np.floor(frac * n_off + 0.5)), n_classes * (n_classes - 2))
+    for seed in range(3):
+        T = random_noise_matrix(n_classes, 0.3, frac_zero_noise_rates=frac, random_state=seed)
+        off = _off_diagonal(T)
+        assert np.sum(off == 0) == expected
+        # every row keeps at least one confusion
+        assert np.all((T - np.diag(np.diag(T))).max(axis=1) > 0)
+
+
+def test_random_noise_matrix_edge_cases():
+    # more zeros than leave every row a confusion: one non-zero entry per row remains
+    T = random_noise_matrix(4, 0.2, frac_zero_noise_rates=1.0, random_state=0)
+    assert np.all(np.sum(T > 0, axis=1) == 2)
+    np.testing.assert_allclose(T.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(random_noise_matrix(3, 0.0, random_state=0), np.eye(3))
+    # a class of prior 0 still gets a valid row
+    T = random_noise_matrix(3, 0.3, class_prior=[0.5, 0.5, 0.0], random_state=1)
+    assert abs(0.5 * (2 - T[0, 0] - T[1, 1]) - 0.3) < 1e-9
+    assert np.all(np.diag(T) > 0.5)
+
+
+def test_random_noise_matrix_seeding():
+    a = random_noise_matrix(6, 0.3, frac_zero_noise_rates=0.4, random_state=3)
+    before = _global_rng_state()
+    b = random_noise_matrix(6, 0.3, frac_zero_noise_rates=0.4, random_state=3)
+    random_noise_matrix(6, 0.3, random_state=None)
+    after = _global_rng_state()
+    np.testing.assert_array_equal(after[0], before[0])
+    assert after[1:] == before[1:]
+    np.testing.assert_array_equal(a, b)
+    c = random_noise_matrix(
+        6, 0.3, frac_zero_noise_rates=0.4, random_state=np.random.RandomState(3)
+    )
+    np.testing.assert_array_equal(a, c)
+    assert not np.array_equal(a, random_noise_matrix(6, 0.3, random_state=4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_classes": 1}, ValueError, r"n_classes must be an integer >= 2, got 1"),
+        ({"n_classes": 2.0}, TypeError, r"n_classes must be an integer >= 2, got 2\.0"),
+        ({"noise_rate": 0.5}, ValueError, r"noise_rate must be a finite number in \[0, 0\.5\)"),
+        ({"noise_rate": -0.1}, ValueError, r"noise_rate .* got -0\.1"),
+        ({"noise_rate": np.nan}, ValueError, r"noise_rate .* got nan"),
+        (
+            {"frac_zero_noise_rates": 1.5},
+            ValueError,
+            r"frac_zero_noise_rates must be a finite number in \[0, 1\], got 1\.5",
+        ),
+        ({"class_prior": [0.5, 0.5]}, ValueError, r"class_prior must have shape \(3,\)"),
+        ({"class_prior": [0.5, 0.6, -0.1]}, ValueError, r"class_prior must be a probability"),
+        ({"class_prior": [0.2, 0.2, 0.2]}, ValueError, r"\(sum 0\.6"),
+    ],
+)
+def test_random_noise_matrix_validation(kwargs, error, match):
+    args = {"n_classes": 3, "noise_rate": 0.2, **kwargs}
+    with pytest.raises(error, match=match):
+        random_noise_matrix(args.pop("n_classes"), args.pop("noise_rate"), random_state=0, **args)
+
+
+def test_class_conditional_noise_follows_its_matrix():
+    rng = np.random.RandomState(0)
+    labels = np.array(["ant", "bee", "cat", "dog", "eel"])
+    y = labels[rng.choice(5, size=5000, p=[0.1, 0.15, 0.2, 0.25, 0.3])]
+    y_noisy, mask, T = class_conditional_noise(y, 0.25, frac_zero_noise_rates=0.5, random_state=1)
+    assert T.shape == (5, 5)
+    prior = np.array([np.mean(y == c) for c in labels])
+    assert abs(prior @ (1 - np.diag(T)) - 0.25) < 1e-9
+    assert abs(mask.mean() - 0.25) < 0.02
+    np.testing.assert_array_equal(mask, y_noisy != y)
+    assert y_noisy.dtype == y.dtype
+    for i, c in enumerate(labels):
+        in_class = y == c
+        observed = np.array([np.mean(y_noisy[in_class] == d) for d in labels])
+        np.testing.assert_allclose(observed, T[i], atol=0.04)
+        # labels move only where the matrix allows
+        assert np.all(observed[T[i] == 0] == 0)
+    assert np.sum(_off_diagonal(T) == 0) == 10
+
+
+def test_class_conditional_noise_seeding():
+    y = np.repeat([0, 1, 2, 3], 50)
+    a = class_conditional_noise(y, 0.3, random_state=5)
+    before = _global_rng_state()
+    b = class_conditional_noise(y, 0.3, random_state=5)
+    class_conditional_noise(y, 0.3)
+    after = _global_rng_state()
+    np.testing.assert_array_equal(after[0], before[0])
+    assert after[1:] == before[1:]
+    for x, z in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, z)
+    y_noisy, mask, T = class_conditional_noise(y, 0.0, random_state=0)
+    assert not mask.any() and np.array_equal(T, np.eye(4))
+    with pytest.raises(ValueError, match=r"noise_rate must be a finite number in \[0, 0\.5\)"):
+        class_conditional_noise(y, 0.7)
+    with pytest.raises(ValueError, match="at least 2 distinct classes"):
+        class_conditional_noise([1, 1, 1], 0.1)
