@@ -35,12 +35,8 @@ from typing import Any
 
 # Light: file checks only; pandas is imported where a table is read or written.
 from skantidote import tables
-from skantidote.tables import _listing
-
-#: The choices of ``clean --task`` and the rule of its "auto" (see
-#: skantidote.table_features, which imports pandas: kept in step by a test).
-TASKS = ("auto", "classification", "regression")
-MAX_AUTO_CLASSES = 20
+from skantidote.tables import listing
+from skantidote.target_tasks import MAX_AUTO_CLASSES, TASKS
 
 __all__ = ["main"]
 
@@ -474,7 +470,7 @@ def run_clean(args: argparse.Namespace) -> int:
     prepared = prepare_table(frame, args.target, task=args.task, source=str(source))
     if prepared.empty_columns:
         print(f"{PROG} clean: note: ignoring column(s) without any value: "
-              f"{_listing(prepared.empty_columns)}", file=sys.stderr)
+              f"{listing(prepared.empty_columns)}", file=sys.stderr)
     if prepared.task == "regression":
         _clean_regression(args, frame, prepared)
     else:

@@ -16,6 +16,7 @@ import inspect
 import math
 import numbers
 import warnings
+from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
@@ -72,7 +73,7 @@ _OWN_CALLBACKS = (
 AUTO_START_FORGET_RATE = 0.2
 
 
-class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
+class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
     """Base class of the estimators that train an :class:`~skantidote.net.AntidoteNet`.
 
     Not used directly: see :class:`~skantidote.AntidoteClassifier`. Subclasses define
@@ -230,9 +231,9 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ hooks
 
+    @abstractmethod
     def _module_kwargs(self, n_features: int, n_outputs: int) -> dict:
         """Keyword arguments of the net for the module and the task (classes, outputs)."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ fitting
 
@@ -351,11 +352,12 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
     def _estimates_forget_rate(self) -> bool:
         """Whether the forget rate is estimated in training (``forget_rate="auto"``)."""
         return (
-            self.forget_rate == "auto"
-            and self.delta is None
-            and isinstance(self.criterion, type)
-            and issubclass(self.criterion, AntidoteLoss)
+            self.forget_rate == "auto" and self.delta is None and self._configures_criterion()
         )
+
+    def _configures_criterion(self) -> bool:
+        """Whether the ANTIDOTE parameters configure the criterion: an AntidoteLoss class."""
+        return isinstance(self.criterion, type) and issubclass(self.criterion, AntidoteLoss)
 
     def _warmup_epochs(self) -> int:
         """``warmup_epochs``, with "auto" resolved for ``max_epochs``."""
@@ -391,7 +393,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         if "noise_rate" in callbacks:
             callbacks["noise_rate"].warmup_epochs = self._warmup_epochs()
             callbacks["noise_rate"].sets_forget_rate = estimates
-        if not estimates and "criterion__delta" in self._criterion_kwargs():
+        if not estimates and self._configures_criterion():
             # A radius given now replaces the one an earlier "auto" fit estimated.
             if self.delta is not None:
                 net.criterion_.radius = float(self.delta)
@@ -468,7 +470,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator):
         kwargs = {
             k: v for k, v in self._extra_params().items() if k.startswith("criterion__")
         }
-        if isinstance(self.criterion, type) and issubclass(self.criterion, AntidoteLoss):
+        if self._configures_criterion():
             # delta, when given, overrides forget_rate; AntidoteLoss takes exactly one.
             if self.delta is not None:
                 radius = {"criterion__delta": float(self.delta), "criterion__forget_rate": None}

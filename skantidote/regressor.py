@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skantidote.engine import AntidoteNetEstimator
@@ -173,8 +173,7 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
 
     _parameter_constraints: dict = {
         **AntidoteNetEstimator._parameter_constraints,
-        "module": [None, StrOptions({"mlp"}), *AntidoteNetEstimator._parameter_constraints[
-            "module"][2:]],
+        "module": [None, StrOptions({"mlp"}), HasMethods(["forward"])],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
         # No estimate of the corrupted fraction for regression yet: a rate is given.
         "forget_rate": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -326,7 +325,7 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
 
     def _criterion_kwargs(self) -> dict:
         kwargs = super()._criterion_kwargs()
-        if isinstance(self.criterion, type) and issubclass(self.criterion, AntidoteLoss):
+        if self._configures_criterion():
             kwargs.setdefault("criterion__sample_loss", self.loss)
         return kwargs
 

@@ -26,7 +26,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
-from skantidote.tables import TableError, _listing
+from skantidote.tables import TableError, listing
+from skantidote.target_tasks import MAX_AUTO_CLASSES, TASKS
 
 __all__ = [
     "MAX_AUTO_CLASSES",
@@ -38,14 +39,6 @@ __all__ = [
     "restore_dtype",
     "target_issues",
 ]
-
-#: The ``task`` values of :func:`prepare_table` (and of ``skantidote clean --task``).
-TASKS = ("auto", "classification", "regression")
-
-#: A numeric target column whose values are all whole numbers is taken for class codes
-#: by :func:`detect_task` when it has at most this many distinct values, and for a
-#: regression target when it has more.
-MAX_AUTO_CLASSES = 20
 
 
 @dataclass(frozen=True)
@@ -81,7 +74,7 @@ class PreparedTable:
 def _rows(mask: np.ndarray, index: pd.Index, limit: int = 5) -> str:
     """The rows of ``index`` selected by ``mask``, for a message."""
     rows = index[mask].tolist()
-    return f"row{'s' if len(rows) > 1 else ''} {_listing(rows, limit)}"
+    return f"row{'s' if len(rows) > 1 else ''} {listing(rows, limit)}"
 
 
 def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
@@ -105,7 +98,7 @@ def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
         if type_of_target(y_values) == "continuous":
             raise TableError(
                 f"target column {target!r} holds continuous numbers (e.g. "
-                f"{_listing(pd.unique(y_values)[:3].tolist())}), not class labels: "
+                f"{listing(pd.unique(y_values)[:3].tolist())}), not class labels: "
                 "prepare it as a regression target (task='regression' or 'auto'; on the "
                 "command line, --task regression or auto)"
             )
@@ -114,16 +107,16 @@ def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
     classes, counts = np.unique(y_values, return_counts=True)
     if len(classes) < 2:
         raise TableError(
-            f"target column {target!r} has a single class ({_listing(classes.tolist())}): "
+            f"target column {target!r} has a single class ({listing(classes.tolist())}): "
             "at least 2 classes are needed"
         )
     single = classes[counts == 1].tolist()
     if single:
         rows = frame.index[np.isin(y_values, single)].tolist()
         raise TableError(
-            f"class{'es' if len(single) > 1 else ''} {_listing(single)} of target column "
+            f"class{'es' if len(single) > 1 else ''} {listing(single)} of target column "
             f"{target!r} {'have' if len(single) > 1 else 'has'} a single row "
-            f"(row{'s' if len(rows) > 1 else ''} {_listing(rows)}): every class needs at "
+            f"(row{'s' if len(rows) > 1 else ''} {listing(rows)}): every class needs at "
             "least 2 rows; drop or merge it"
         )
     return y_values
@@ -133,7 +126,7 @@ def _regression_targets(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
     """The target column as float64 regression targets; :class:`TableError` if it cannot be."""
     y = frame[target]
     if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
-        examples = _listing(pd.unique(y.dropna())[:3].tolist())
+        examples = listing(pd.unique(y.dropna())[:3].tolist())
         raise TableError(
             f"target column {target!r} is not numeric (e.g. {examples}): a regression "
             "target holds numbers; for class labels use task='classification' (on the "
@@ -270,14 +263,14 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
     skantidote.tables.TableError: target column 'kind' not found in the table; its columns ...
     """
     if task not in TASKS:
-        raise ValueError(f"task must be one of {_listing(list(TASKS))}, got {task!r}")
+        raise ValueError(f"task must be one of {listing(list(TASKS))}, got {task!r}")
     where = repr(str(source)) if source is not None else "the table"
     if len(frame) == 0:
         raise TableError(f"{where} has no data rows")
     if target not in frame.columns:
         raise TableError(
             f"target column {target!r} not found in {where}; its columns are "
-            f"{_listing([str(c) for c in frame.columns], 12)}"
+            f"{listing([str(c) for c in frame.columns], 12)}"
         )
     if task == "auto":
         task = detect_task(frame[target])

@@ -30,6 +30,7 @@ __all__ = [
     "TableError",
     "atomic_write",
     "check_readable",
+    "listing",
     "read_table",
     "require_matplotlib",
     "require_pyarrow",
@@ -53,8 +54,26 @@ class TableError(ValueError):
     """
 
 
-def _listing(values: Sequence[Any], limit: int = 8) -> str:
-    """``values`` for a one-line message: strings quoted, at most ``limit`` of them."""
+def listing(values: Sequence[Any], limit: int = 8) -> str:
+    """``values`` for a one-line message: strings quoted, at most ``limit`` of them.
+
+    Parameters
+    ----------
+    values : sequence
+        The values to name.
+    limit : int, default=8
+        How many to show; the rest are counted.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from skantidote.tables import listing
+    >>> listing(["a", 2, "c"], limit=2)
+    "'a', 2, ... (1 more)"
+    """
     shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values[:limit])
     more = len(values) - limit
     return shown + (f", ... ({more} more)" if more > 0 else "")
@@ -240,7 +259,7 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise TableError(f"cannot read {str(path)!r} as {fmt.upper()}: {reason}") from None
     if frame.columns.duplicated().any():
         duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
-        raise TableError(f"{str(path)!r} has duplicated column names: {_listing(duplicated)}")
+        raise TableError(f"{str(path)!r} has duplicated column names: {listing(duplicated)}")
     return frame
 
 
