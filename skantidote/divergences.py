@@ -36,6 +36,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, Union
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -80,8 +81,12 @@ class DualSolution:
         For the alpha family, the normalisation multiplier: samples with ``l_i >= -rho`` get
         weight exactly 0. ``None`` for KL.
     state : Tensor, 0-d
-        The path coordinate ``s`` of the solution, to warm-start the next solve (passing the
-        solution itself as ``init`` does the same).
+        The path coordinate ``s`` of the solution (``-inf`` at the uniform weights, ``inf``
+        when all mass sits on the smallest losses), to warm-start the next solve (passing
+        the solution itself as ``init`` does the same).
+
+    A per-class solve (:meth:`Divergence.solve_per_class`) returns each scalar as a tensor
+    of shape (K,), one per class.
     """
 
     __slots__ = ("_unnormalised", "_scale", "_weights", "_scalars")
@@ -167,9 +172,11 @@ class DualSolution:
 
 
 def _log(x: Scalar) -> Scalar:
-    """Natural log of a float or tensor, with ``log(0) = -inf`` for floats too."""
+    """Natural log of a float, tensor or array, with ``log(0) = -inf`` for floats too."""
     if isinstance(x, Tensor):
         return torch.log(x)
+    if isinstance(x, np.ndarray):
+        return np.log(x)
     return math.log(x) if x > 0 else -math.inf
 
 
@@ -192,6 +199,8 @@ class _HostScalars:
         return math.exp(x) if x < 709.0 else math.inf
 
     isfinite = staticmethod(math.isfinite)
+    # Whether a stopping condition holds (for every class, in the per-class arithmetic).
+    every = staticmethod(bool)
 
     @staticmethod
     def where(cond: bool, a: float, b: float) -> float:
@@ -240,14 +249,16 @@ class _HostScalars:
         return value if math.isfinite(value) else fallback(*args)
 
     @staticmethod
-    def may_concentrate(kappa: float, weight_mean: float, mass_needed: float) -> bool:
+    def may_concentrate(
+        kappa: float, weight_mean: float, delta: float, family: Divergence
+    ) -> bool:
         """Whether the smallest losses may hold enough mass to reach the radius.
 
         The mean of the unnormalised weights bounds the mass of the smallest losses (where
         they are 1) from above, so the ties need counting only when that bound could reach
         the radius: on a typical batch, never.
         """
-        return kappa == 0.0 and weight_mean >= mass_needed
+        return kappa == 0.0 and weight_mean >= family.concentration_mass(delta)
 
     @staticmethod
     def solution(
@@ -301,7 +312,9 @@ class _DeviceScalars:
         return torch.where(torch.isfinite(value), value, fallback(*args))
 
     @staticmethod
-    def may_concentrate(kappa: float, weight_mean: Tensor, mass_needed: float) -> bool:
+    def may_concentrate(
+        kappa: float, weight_mean: Tensor, delta: Scalar, family: Divergence
+    ) -> bool:
         """Always: whether the radius reaches the concentration is decided on the device."""
         return True
 
@@ -316,6 +329,135 @@ class _DeviceScalars:
             unnormalised / total,
         )
         return DualSolution(weights, 1.0, _DeviceScalars.adopt(scalars, unnormalised))
+
+
+class _ClassHostScalars:
+    """The per-class solve's scalars on the host: one NumPy array of ``K`` values each.
+
+    A Python float per class would multiply the host's cost by ``K``, and 1-D tensor
+    operations cost several times NumPy's on a handful of numbers. The sums of each
+    iteration are read back once, as one array, and the iteration stops as soon as every
+    class has converged. The device path runs the same solve over ``K``-vectors with
+    :class:`_DeviceScalars`, whose torch operations broadcast alike.
+    """
+
+    stops_early = True
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    isfinite = staticmethod(np.isfinite)
+    where = staticmethod(np.where)
+    clamp = staticmethod(np.clip)
+    ratio = staticmethod(np.true_divide)
+    every = staticmethod(np.all)
+
+    @staticmethod
+    def read(value: Tensor) -> np.ndarray:
+        return value.detach().cpu().numpy()
+
+    @staticmethod
+    def constant(value: float, like: Tensor) -> float:
+        return value
+
+    @staticmethod
+    def adopt(values: tuple[Scalar, ...], like: Tensor) -> tuple[np.ndarray, ...]:
+        return tuple(_ClassHostScalars._array(v) for v in values)
+
+    @staticmethod
+    def _array(value: Tensor | np.ndarray | float) -> np.ndarray:
+        if isinstance(value, Tensor):
+            value = value.detach().cpu().numpy()
+        return np.asarray(value, dtype=np.float64)
+
+    @staticmethod
+    def means(sums: Tensor, to_mean: np.ndarray) -> np.ndarray:
+        """The per-class sums, shape (m, K), as ``P_k``-means: one read for all of them."""
+        return sums.cpu().numpy() * to_mean
+
+    @staticmethod
+    def coordinate_or(
+        value: Tensor | np.ndarray | float, like: Tensor,
+        fallback: Callable[..., np.ndarray], *args: object,
+    ) -> np.ndarray:
+        value = _ClassHostScalars._array(value)
+        return np.where(np.isfinite(value), value, fallback(*args))
+
+    @staticmethod
+    def may_concentrate(
+        kappa: float, weight_mean: np.ndarray, delta: np.ndarray, family: Divergence
+    ) -> bool:
+        """Always: one grouped count decides it for every class at once."""
+        return True
+
+
+class _Classes:
+    """The rows of a batch grouped by class, for the per-class solve.
+
+    Everything the solve sums over the batch it sums per class here (``index_add_`` into
+    ``K`` slots), and every per-class value it needs at the rows it expands by indexing:
+    the cost is that of the batch, whatever ``K``.
+    """
+
+    __slots__ = ("index", "count", "to_mean_tensor", "to_mean", "present", "uniform")
+
+    def __init__(
+        self, index: Tensor, count: int, p: Tensor | None, like: Tensor, ops: type
+    ) -> None:
+        self.index = index
+        self.count = count
+        mass = self.sums(torch.ones_like(like) if p is None else p)
+        present = mass > 0
+        # Sums over a class are its P_k-means once multiplied by this (0 for an absent
+        # class, whose sums are 0 too).
+        self.to_mean_tensor = torch.where(present, 1.0 / mass, 0.0)
+        self.to_mean = ops.read(self.to_mean_tensor)
+        self.present = ops.read(present)
+        self.uniform = ~self.present  # completed by the caller with the zero radii
+
+    def rows(self, values: Tensor | np.ndarray) -> Tensor:
+        """Per-class values, shape (K,), at each row, shape (n,)."""
+        return torch.as_tensor(values, device=self.index.device).index_select(0, self.index)
+
+    def sums(self, values: Tensor) -> Tensor:
+        """Per-class sums of ``values`` over its last dimension, shape (..., K)."""
+        out = values.new_zeros(values.shape[:-1] + (self.count,))
+        return out.index_add_(-1, self.index, values)
+
+    def extremes(self, values: Tensor, p: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Smallest and largest value of each class on ``P``'s support (0 where empty)."""
+        low, high = values, values
+        if p is not None:
+            low = torch.where(p > 0, values, math.inf)
+            high = torch.where(p > 0, values, -math.inf)
+        start = values.new_full((self.count,), math.inf)
+        lmin = start.scatter_reduce(0, self.index, low, "amin")
+        lmax = (-start).scatter_reduce_(0, self.index, high, "amax")
+        empty = torch.isinf(lmin)
+        return lmin.masked_fill_(empty, 0.0), lmax.masked_fill_(empty, 0.0)
+
+    def solution(
+        self, concentration: _Concentration, unnormalised: Tensor, total: Scalar,
+        scalars: tuple[Scalar, ...], ops: type,
+    ) -> DualSolution:
+        """Each class normalised to ``E_{P_k}[w] = 1``; uniform classes get exact ones.
+
+        The radius-0 and absent classes sit at the uniform end of the path (``s = -inf``),
+        where the unnormalised weights are exactly 1: their scale is set to exactly 1, and
+        their scalars to the uniform ones (an absent class's value is 0).
+        """
+        reached, uniform = concentration.reached, self.uniform
+        scale = ops.where(reached, 1.0 / concentration.mass, 1.0 / total)
+        scale = ops.where(uniform, 1.0, scale)
+        value = ops.where(self.present, scalars[0], 0.0)
+        # divergence, tau, lam, state and rho (which KL lacks: zip stops at its scalars).
+        defaults = (0.0, math.inf, math.inf, -math.inf, -math.inf)
+        rest = tuple(
+            ops.where(uniform, d, v) for v, d in zip(scalars[1:], defaults, strict=False)
+        )
+        weights = torch.where(
+            self.rows(reached), concentration.indicator.to(unnormalised.dtype), unnormalised
+        )
+        return DualSolution(weights, self.rows(scale), (value, *rest))
 
 
 class _PathPoint(NamedTuple):
@@ -381,13 +523,16 @@ class Divergence(ABC):
         """
 
     @abstractmethod
-    def _moments(self, x: Tensor, basis: Tensor | None, s: Scalar) -> tuple[Tensor, Tensor]:
+    def _moments(
+        self, x: Tensor, basis: Tensor | None, s: Scalar, groups: _Classes | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Unnormalised weights at ``s`` and the ``P``-sums the path needs there.
 
         The sums come as one 1-D tensor, so that they cost one read on the host. They are
         ``P``-means when ``P`` was given, and ``n`` times the means for the uniform ``P``.
         The first sum is that of the unnormalised weights, which lie in [0, 1] and are 1
-        where the (normalised) loss is 0.
+        where the (normalised) loss is 0. With ``groups``, ``s`` holds one coordinate per
+        class and the sums are per class, shape (m, K).
         """
 
     @abstractmethod
@@ -526,6 +671,146 @@ class Divergence(ABC):
         )
         return self._assemble(s, unnormalised, moments, concentration, lmin, span, kappa, ops)
 
+    def solve_per_class(
+        self,
+        losses: Tensor,
+        classes: Tensor,
+        deltas: Sequence[float] | Tensor,
+        kappa: float = 0.0,
+        ref_weights: Tensor | None = None,
+        init: DualSolution | Tensor | None = None,
+        max_iter: int = 40,
+        tol: float = 1e-10,
+        check_finite: bool | None = None,
+        early_stop: bool | None = None,
+    ) -> DualSolution:
+        """Optimal weights with the class marginal fixed and one divergence ball per class.
+
+        For each class ``k`` present in the batch, with ``P_k`` the reference distribution
+        restricted to the rows labelled ``k`` (renormalised), solves::
+
+            min_w  E_{P_k}[w * l] + kappa * D_k(w)   s.t.   D_k(w) <= delta_k,  w >= 0,
+                   E_{P_k}[w] = 1,   where  D_k(w) = E_{P_k}[f(w)]
+
+        which together minimise ``sum_k P(k) (E_{P_k}[w l] + kappa D_k(w))``: the reweighted
+        distribution keeps each class's share of ``P``. The classes' problems are
+        independent and are solved together, vectorised over the classes: the cost is close
+        to one :meth:`solve` of the batch, whatever the number of classes.
+
+        Parameters
+        ----------
+        losses : Tensor of shape (n,)
+            Per-sample losses (any floating dtype; gradients are not tracked).
+        classes : Tensor of shape (n,)
+            Integer class of each row, in ``[0, K)``.
+        deltas : sequence of K floats, or Tensor of shape (K,)
+            Radius of each class's ball, ``>= 0`` (``0`` keeps that class's weights
+            uniform; ``inf`` needs a positive ``kappa``). A tensor is read to the host.
+        kappa : float, default=0.0
+            Penalty weight, ``>= 0``, the same for every class.
+        ref_weights : Tensor of shape (n,), optional
+            Non-negative weights defining ``P`` (uniform by default).
+        init : DualSolution or Tensor of shape (K,), optional
+            An earlier per-class solution, or its ``state``, to warm-start each class.
+        max_iter : int, default=40
+            Newton iterations. On CPU the iteration stops once every class has converged;
+            on other devices exactly ``max_iter`` iterations run.
+        tol : float, default=1e-10
+            Convergence tolerance, as in :meth:`solve`.
+        check_finite : bool, optional
+            Raise a ``ValueError`` if a loss is NaN or infinite, or a class index out of
+            range. By default on CPU tensors only (checking reads values back).
+        early_stop : bool, optional
+            Stop iterating once converged, reading the sums back to the host once per
+            iteration. By default on CPU tensors only.
+
+        Returns
+        -------
+        DualSolution
+            ``weights`` of shape (n,), with ``P_k``-mean 1 within every present class;
+            ``value``, ``divergence``, ``tau``, ``lam``, ``state`` (and ``rho`` for the
+            alpha family) of shape (K,), one per class, as :meth:`solve` returns them for
+            that class alone. A class with radius 0 gets the uniform solution's scalars
+            (``divergence`` 0, ``tau``, ``lam`` ``inf``, ``state`` and ``rho`` ``-inf``); a
+            class absent from the batch (or given no reference weight) the same, with
+            ``value`` 0.
+
+        Examples
+        --------
+        The minority class 1 keeps its mass: its weights still average 1.
+
+        >>> import torch
+        >>> from skantidote.divergences import KLDivergence
+        >>> kl = KLDivergence()
+        >>> losses = torch.tensor([0.1, 0.2, 0.3, 4.0, 5.0, 0.2])
+        >>> classes = torch.tensor([0, 0, 0, 0, 1, 1])
+        >>> sol = kl.solve_per_class(losses, classes, [kl.radius(0.3), kl.radius(0.3)])
+        >>> [round(float(sol.weights[classes == k].mean()), 6) for k in (0, 1)]
+        [1.0, 1.0]
+        >>> tuple(sol.value.shape)
+        (2,)
+        """
+        kappa = float(check_real("kappa", kappa, 0.0))
+        radii = _class_radii(deltas, kappa)
+        if losses.ndim != 1 or losses.numel() == 0:
+            raise ValueError(
+                f"losses must be a non-empty 1-D tensor, got shape {tuple(losses.shape)}."
+            )
+        if classes.shape != losses.shape or classes.is_floating_point() or classes.is_complex():
+            raise ValueError(
+                "classes must be a 1-D integer tensor of class indices, one per loss "
+                f"(shape {tuple(losses.shape)}); got {classes.dtype} of shape "
+                f"{tuple(classes.shape)}."
+            )
+        device = losses.device.type
+        if check_finite is None:
+            check_finite = device == "cpu"
+        if early_stop is None:
+            early_stop = device == "cpu"
+        ops = _ClassHostScalars if early_stop else _DeviceScalars
+        losses = losses.detach().to(torch.float32 if device == "mps" else torch.float64)
+        count = len(radii)
+        index = classes.detach().to(device=losses.device, dtype=torch.long)
+        p = None if ref_weights is None else _reference(losses, ref_weights, check_finite)
+        if check_finite:
+            raise_if_nonfinite(losses, "losses")
+            low, high = (int(v) for v in index.aminmax())
+            if low < 0 or high >= count:
+                raise ValueError(
+                    f"classes must lie in [0, {count}) for {count} radii, got values in "
+                    f"[{low}, {high}]."
+                )
+        # The host reads the sums back as NumPy arrays, where the absent and radius-0
+        # classes' infinities and 0/0 are expected (torch.where masks them out).
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            groups = _Classes(index, count, p, losses, ops)
+            if ops is _DeviceScalars:
+                delta = torch.tensor(radii, dtype=losses.dtype, device=losses.device)
+            else:
+                delta = np.array(radii)
+            groups.uniform = groups.uniform | (delta == 0)
+            lmin, lmax = (ops.read(v) for v in groups.extremes(losses, p))
+            x, span = self._normalise(losses, p, lmin, lmax, ops, groups)
+            log_delta, log_kappa = ops.log(delta), ops.log(kappa / span)
+            basis = self._basis(x, p)
+            s = self._start(init, x, p, lmin, span, log_delta, log_kappa, ops, groups)
+            # The uniform classes sit at the uniform end of the path, and stay there.
+            s = ops.where(groups.uniform, -math.inf, s)
+            unnormalised, sums = self._moments(x, basis, s, groups)
+            moments = ops.means(sums, groups.to_mean)
+            concentration = self._concentration(x, p, moments[0], delta, kappa, ops, groups)
+            concentration = concentration._replace(
+                reached=concentration.reached & ~groups.uniform
+            )
+            s, unnormalised, moments = self._iterate(
+                x, basis, groups.to_mean, s, unnormalised, moments,
+                concentration.reached | groups.uniform, log_delta, log_kappa, max_iter, tol,
+                ops, groups,
+            )
+            return self._assemble(
+                s, unnormalised, moments, concentration, lmin, span, kappa, ops, groups
+            )
+
     @staticmethod
     def _prepare(
         losses: Tensor, ref_weights: Tensor | None, check_finite: bool, ops: type
@@ -550,7 +835,8 @@ class Divergence(ABC):
 
     @staticmethod
     def _normalise(
-        losses: Tensor, p: Tensor | None, lmin: Scalar, lmax: Scalar, ops: type
+        losses: Tensor, p: Tensor | None, lmin: Scalar, lmax: Scalar, ops: type,
+        groups: _Classes | None = None,
     ) -> tuple[Tensor, Scalar]:
         """The losses as ``x`` in [0, 1] over the reference's support, and the range's span.
 
@@ -559,7 +845,10 @@ class Divergence(ABC):
         """
         # Equal losses give x = 0 whatever the span: 1 avoids dividing by zero.
         span = ops.where(lmax > lmin, lmax - lmin, 1.0)
-        x = (losses - lmin).mul_(1.0 / span)
+        if groups is None:
+            x = (losses - lmin).mul_(1.0 / span)
+        else:  # each class in units of its own range
+            x = (losses - groups.rows(lmin)).mul_(groups.rows(1.0 / span))
         if p is not None:
             # Samples off the support may lie below its smallest loss; clamped to 0, their
             # unnormalised weights stay in [0, 1] like the others' and cannot overflow.
@@ -568,7 +857,8 @@ class Divergence(ABC):
 
     def _start(
         self, init: DualSolution | Tensor | float | None, x: Tensor, p: Tensor | None,
-        lmin: Scalar, span: Scalar, log_delta: float, log_kappa: Scalar, ops: type,
+        lmin: Scalar, span: Scalar, log_delta: Scalar, log_kappa: Scalar, ops: type,
+        groups: _Classes | None = None,
     ) -> Scalar:
         """Starting coordinate: the caller's where it is usable, else the cold start.
 
@@ -579,8 +869,10 @@ class Divergence(ABC):
         if isinstance(init, DualSolution):
             init = self._warm_state(init, lmin, span, x, ops)
         if init is None:
-            return self._cold_start(x, p, log_delta, log_kappa, ops)
-        return ops.coordinate_or(init, x, self._cold_start, x, p, log_delta, log_kappa, ops)
+            return self._cold_start(x, p, log_delta, log_kappa, ops, groups)
+        return ops.coordinate_or(
+            init, x, self._cold_start, x, p, log_delta, log_kappa, ops, groups
+        )
 
     def _warm_state(
         self, solution: DualSolution, lmin: Scalar, span: Scalar, x: Tensor, ops: type
@@ -601,10 +893,18 @@ class Divergence(ABC):
         """From a solution's scalars, the length in loss units that ``exp(-s)`` measures."""
 
     def _cold_start(
-        self, x: Tensor, p: Tensor | None, log_delta: float, log_kappa: Scalar, ops: type
+        self, x: Tensor, p: Tensor | None, log_delta: Scalar, log_kappa: Scalar, ops: type,
+        groups: _Classes | None = None,
     ) -> Scalar:
         """Closed-form root of the small-deviation approximation of the path."""
-        var = x.var(correction=0) if p is None else torch.dot(p, (x - torch.dot(p, x)) ** 2)
+        if groups is None:
+            var = x.var(correction=0) if p is None else torch.dot(p, (x - torch.dot(p, x)) ** 2)
+        else:
+            # Per class from E[x] and E[x^2]: x lies in [0, 1], so the cancellation is far
+            # below what a starting point needs.
+            px = x if p is None else p * x
+            first, second = groups.sums(torch.stack((px, px * x))) * groups.to_mean_tensor
+            var = second - first * first
         var = ops.read(var)
         c = self._small_deviation_scale()
         var = ops.where(var > 1e-12, var, 1e-12)
@@ -613,8 +913,8 @@ class Divergence(ABC):
         return ops.where(s_delta < s_kappa, s_delta, s_kappa)
 
     def _concentration(
-        self, x: Tensor, p: Tensor | None, weight_mean: Scalar, delta: float, kappa: float,
-        ops: type,
+        self, x: Tensor, p: Tensor | None, weight_mean: Scalar, delta: Scalar, kappa: float,
+        ops: type, groups: _Classes | None = None,
     ) -> _Concentration:
         """Whether putting all mass on the smallest losses is the solution, and that solution.
 
@@ -623,9 +923,9 @@ class Divergence(ABC):
         path, which the iteration could only approach as ``s`` grows without bound.
         ``weight_mean`` is the mean of the unnormalised weights at any point of the path.
         """
-        if not ops.may_concentrate(kappa, weight_mean, self.concentration_mass(delta)):
+        if not ops.may_concentrate(kappa, weight_mean, delta, self):
             return _NOT_CONCENTRATED
-        indicator, mass = _mass_at_zero(x, p)
+        indicator, mass = _mass_at_zero(x, p, groups)
         mass = ops.read(mass)
         divergence = self.concentration_divergence(mass)
         # A floor on the temperature (kappa > 0) keeps the solution off the concentration.
@@ -634,8 +934,8 @@ class Divergence(ABC):
 
     def _iterate(
         self, x: Tensor, basis: Tensor | None, to_mean: float, s: Scalar, unnormalised: Tensor,
-        moments: Sequence[Scalar], reached: Scalar, log_delta: float, log_kappa: Scalar,
-        max_iter: int, tol: float, ops: type,
+        moments: Sequence[Scalar], reached: Scalar, log_delta: Scalar, log_kappa: Scalar,
+        max_iter: int, tol: float, ops: type, groups: _Classes | None = None,
     ) -> tuple[Scalar, Tensor, Sequence[Scalar]]:
         """The root of the binding constraint, from ``s``; the path's weights and moments there.
 
@@ -646,9 +946,11 @@ class Divergence(ABC):
         leaves it or makes too little progress, guards against both. Where ``reached`` (the
         concentration is the solution) the coordinate stays where it is: the host skips the
         iteration, the device runs it without effect, as it runs all ``max_iter`` steps.
+        With ``groups`` every quantity is a vector over the classes, each class's root found
+        independently; the host stops once every class has converged.
         """
         stops_early = ops.stops_early
-        if stops_early and reached:
+        if stops_early and ops.every(reached):
             return s, unnormalised, moments
         lo = ops.constant(-math.inf, x)
         hi = previous = -lo  # previous: |h| of the previous iterate
@@ -659,7 +961,7 @@ class Divergence(ABC):
             h_kappa = log_kappa - point.log_tau
             use_delta = h_delta >= h_kappa
             h = ops.where(use_delta, h_delta, h_kappa)
-            if stops_early and abs(h) <= tol:
+            if stops_early and ops.every((abs(h) <= tol) | reached):
                 break
             slope = point.d_divergence / divergence
             dh = ops.where(use_delta, slope, -point.d_log_tau)
@@ -684,19 +986,26 @@ class Divergence(ABC):
                 bracketed, 0.5 * (lo + hi), s + ops.where(h > 0, -_MAX_STEP, _MAX_STEP)
             )
             s_next = ops.where(inside, ops.where(stalled, fallback, newton), fallback)
-            # A root hit exactly (h == 0) leaves a zero Newton step on the bracket's edge.
-            s_next = ops.where(h == 0, s, s_next)
+            # A converged coordinate stays put: a root hit exactly (h == 0) leaves a zero
+            # Newton step on the bracket's edge, and stepping on from a residual at rounding
+            # level the bisection guard would take it for a stall (the host's single ball
+            # stops before, but other classes, or the device's fixed count, iterate on).
+            s_next = ops.where(abs(h) <= tol, s, s_next)
             previous = abs(h)
-            if stops_early and (s_next == s or hi - lo <= 1e-15 * max(abs(s), 1.0)):
+            if stops_early and ops.every(
+                (s_next == s) | (hi - lo <= 1e-15 * ops.where(abs(s) > 1.0, abs(s), 1.0))
+                | reached
+            ):
                 break
             s = ops.where(reached, s, s_next)
-            unnormalised, sums = self._moments(x, basis, s)
+            unnormalised, sums = self._moments(x, basis, s, groups)
             moments = ops.means(sums, to_mean)
         return s, unnormalised, moments
 
     def _assemble(
         self, s: Scalar, unnormalised: Tensor, moments: Sequence[Scalar],
         concentration: _Concentration, lmin: Scalar, span: Scalar, kappa: float, ops: type,
+        groups: _Classes | None = None,
     ) -> DualSolution:
         """The solution at ``s``, or the concentration where that is the solution.
 
@@ -711,10 +1020,14 @@ class Divergence(ABC):
         lam = ops.where(tau > kappa, tau - kappa, 0.0)
         # E_Q[l] in the losses' own units, from the normalised losses' mean.
         value = lmin + span * mean_x + kappa * divergence
-        scalars = (value, divergence, tau, lam, s)
+        # The concentration is the end of the path (s = inf): a finite coordinate there would
+        # warm-start the next batch on the plateau near that end, where Newton creeps.
+        scalars = (value, divergence, tau, lam, ops.where(reached, math.inf, s))
         rho = self._rho(lmin, span, s, ops)
         if rho is not None:
             scalars += (ops.where(reached, -lmin, rho),)
+        if groups is not None:
+            return groups.solution(concentration, unnormalised, moments[0], scalars, ops)
         return ops.solution(concentration, unnormalised, moments[0], scalars)
 
     def _uniform(self, losses: Tensor, p: Tensor | None) -> DualSolution:
@@ -739,9 +1052,17 @@ def _exponents(values: tuple[float, ...], shape: tuple[int, ...], like: Tensor) 
     return _exponent_tensor(values, shape, like.dtype, like.device)
 
 
-def _mass_at_zero(x: Tensor, p: Tensor | None) -> tuple[Tensor, Tensor]:
-    """Indicator of the samples at ``x == 0`` (the smallest losses) and their P-mass."""
+def _mass_at_zero(
+    x: Tensor, p: Tensor | None, groups: _Classes | None = None
+) -> tuple[Tensor, Tensor]:
+    """Indicator of the samples at ``x == 0`` (the smallest losses) and their P-mass.
+
+    With ``groups``, the mass of each class's smallest losses under ``P_k``, shape (K,).
+    """
     at_min = x == 0
+    if groups is not None:
+        at = at_min.to(x.dtype) if p is None else p * at_min
+        return at_min, groups.sums(at) * groups.to_mean_tensor
     if p is None:
         return at_min, torch.count_nonzero(at_min) / x.numel()
     return at_min, torch.dot(p, at_min.to(x.dtype))
@@ -788,7 +1109,9 @@ class KLDivergence(Divergence):
         powers = x ** _exponents((0.0, 1.0, 2.0, 3.0), (4, 1), x)
         return powers if p is None else powers.mul_(p)
 
-    def _moments(self, x, basis, s):
+    def _moments(self, x, basis, s, groups=None):
+        if groups is not None:
+            s = groups.rows(s)  # each class's coordinate at its rows
         # x >= 0 with min 0 on the support, so exp(-u x) lies in (0, 1] and its P-mean is at
         # least the mass of the smallest losses: no log-sum-exp shift is needed. Raising the
         # weights below e^-700 of the largest to e^-700 changes nothing measurable and keeps
@@ -801,7 +1124,8 @@ class KLDivergence(Divergence):
             e = x * -u
             if u > 700.0:
                 e.clamp_(min=-700.0)
-        return e.exp_(), torch.mv(basis, e)
+        e = e.exp_()
+        return e, torch.mv(basis, e) if groups is None else groups.sums(basis * e)
 
     def _point(self, moments, s, ops):
         # Q_u ∝ P exp(-u x): D = -u E_Q[x] - log Z, dD/du = u Var_Q(x), d Var_Q / du is minus
@@ -870,7 +1194,7 @@ class AlphaDivergence(Divergence):
 
     def concentration_divergence(self, mass: Scalar) -> Scalar:
         a = self.alpha
-        if not isinstance(mass, Tensor) and mass <= 0:
+        if isinstance(mass, float) and mass <= 0:
             return math.inf
         return (mass ** (1.0 - a) - 1.0) / (a * (a - 1.0))
 
@@ -890,7 +1214,9 @@ class AlphaDivergence(Divergence):
             return torch.stack((torch.ones_like(x), x), 1)
         return torch.stack((p, p * x), 1)
 
-    def _moments(self, x, basis, s):
+    def _moments(self, x, basis, s, groups=None):
+        if groups is not None:
+            s = groups.rows(s)  # each class's coordinate at its rows
         # Gaps to the threshold t' = exp(-s), in units of t' so that their powers stay in
         # [0, 1] whatever the order: d_i = max(1 - x_i / t', 0).
         if isinstance(s, Tensor):
@@ -910,7 +1236,10 @@ class AlphaDivergence(Divergence):
         else:
             weights, previous = d**r, torch.where(d > 0, d ** (r - 1.0), 0.0)
         # Their sums, and the sums of their products with x.
-        return weights, torch.mm(torch.stack((weights, previous)), basis).view(-1)
+        if groups is None:
+            return weights, torch.mm(torch.stack((weights, previous)), basis).view(-1)
+        products = torch.stack((weights, previous))[:, None, :] * basis.T
+        return weights, groups.sums(products.reshape(4, -1))
 
     def _point(self, moments, s, ops):
         a, r = self.alpha, self._r
@@ -980,3 +1309,21 @@ def _reference(losses: Tensor, ref_weights: Tensor, check_finite: bool) -> Tenso
         if bool((ref < 0).any()) or not bool((ref > 0).any()):
             raise ValueError("sample weights must be non-negative with a positive sum.")
     return ref / ref.sum()
+
+
+def _class_radii(deltas: Sequence[float] | Tensor, kappa: float) -> tuple[float, ...]:
+    """The per-class radii as floats, each checked, with at least one class."""
+    values = deltas.tolist() if isinstance(deltas, Tensor) else list(deltas)
+    if not values or isinstance(values[0], list):
+        raise ValueError(
+            f"deltas must be a non-empty 1-D sequence of radii, one per class; got {deltas!r}."
+        )
+    radii = tuple(
+        float(check_real(f"deltas[{k}]", v, 0.0, allow_inf=True)) for k, v in enumerate(values)
+    )
+    if kappa == 0.0 and math.inf in radii:
+        raise ValueError(
+            f"deltas[{radii.index(math.inf)}]=inf needs a positive kappa (the penalty is then "
+            "that class's only constraint); got kappa=0."
+        )
+    return radii
