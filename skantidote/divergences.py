@@ -574,7 +574,8 @@ class Divergence(ABC):
         0.5108
         """
         forget_rate = check_real("forget_rate", forget_rate, 0.0, 1.0, high_open=True)
-        return float(self.concentration_divergence(1.0 - forget_rate))
+        # + 0.0: KL's -log(1) is -0.0, which would print as a negative radius.
+        return float(self.concentration_divergence(1.0 - forget_rate)) + 0.0
 
     def solve(
         self,
@@ -1064,7 +1065,8 @@ def _mass_at_zero(
         at = at_min.to(x.dtype) if p is None else p * at_min
         return at_min, groups.sums(at) * groups.to_mean_tensor
     if p is None:
-        return at_min, torch.count_nonzero(at_min) / x.numel()
+        # In x's dtype: an integer count divided would give the default float32.
+        return at_min, torch.count_nonzero(at_min).to(x.dtype) / x.numel()
     return at_min, torch.dot(p, at_min.to(x.dtype))
 
 

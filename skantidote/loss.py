@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -71,9 +72,10 @@ class AntidoteLoss(nn.Module):
     divergence : {"kl", "alpha", "chi2"} or Divergence, default="kl"
         The f-divergence. ``"kl"`` down-weights smoothly; ``"alpha"`` (order ``alpha``) drops
         the highest losses exactly; ``"chi2"`` is alpha with ``alpha=2``.
-    forget_rate : float, optional
+    forget_rate : float or sequence of floats, optional
         Fraction of the data, in [0, 1), that the ball just allows to forget; sets ``delta``
         through :meth:`Divergence.radius`. Exactly one of ``forget_rate`` and ``delta``.
+        With ``per_class=True``, also a sequence of one rate per class.
     delta : float, optional
         Radius of the divergence ball, ``>= 0``; ``0`` is plain cross-entropy.
     kappa : float, default=0.0
@@ -95,11 +97,20 @@ class AntidoteLoss(nn.Module):
         ``"absolute_error"`` or ``"huber"`` (threshold 1, in the targets' units: meant for
         standardised targets), each the mean over the outputs of a multi-output row; or a
         callable ``(input, target) -> Tensor of shape (n,)``.
+    per_class : bool, default=False
+        One ball per class instead of one for the batch
+        (:meth:`Divergence.solve_per_class`): the weights keep each class's share of the
+        batch (their mean within every class is 1) and each class may forget at most its own
+        rate. With one ball, a minority class whose rows all have high losses (a hard class,
+        early in training) can be forgotten wholesale; per class it cannot, and classes whose
+        labels are noisier can get larger rates. Targets must then be class indices, and the
+        number of classes is the logits' second dimension; ``lambda_``, ``tau_``, ``rho_``
+        hold one value per class and ``divergence_`` is their ``P``-weighted total.
 
     Attributes
     ----------
-    radius : float
-        The resolved radius ``delta``.
+    radius : float or tuple of floats
+        The resolved radius ``delta`` (one per class after a per-class rate sequence).
     enabled : bool
         When False the module computes plain (sample-weighted) mean cross-entropy; used for
         warm-up epochs before forgetting starts.
@@ -138,6 +149,7 @@ class AntidoteLoss(nn.Module):
         warm_start: bool = True,
         check_finite: bool | None = None,
         sample_loss: str | Callable[[Tensor, Tensor], Tensor] = "cross_entropy",
+        per_class: bool = False,
     ) -> None:
         super().__init__()
         if callable(sample_loss):
@@ -151,20 +163,24 @@ class AntidoteLoss(nn.Module):
             )
         self.sample_loss = sample_loss
         self.family = get_divergence(divergence, alpha)
+        self.per_class = bool(per_class)
         if (forget_rate is None) == (delta is None):
             raise ValueError(
                 "Give exactly one of forget_rate (fraction of data to allow forgetting) and "
                 f"delta (divergence radius); got forget_rate={forget_rate!r}, delta={delta!r}."
             )
-        if delta is None:
-            delta = self.family.radius(forget_rate)
-        delta = check_real("delta", delta, 0.0, allow_inf=True)
         kappa = check_real("kappa", kappa, 0.0)
-        if math.isinf(delta) and kappa == 0:
-            raise ValueError("delta=inf leaves only the kappa penalty, so kappa must be > 0.")
+        if delta is None:
+            self.set_forget_rate(forget_rate)
+        else:
+            delta = check_real("delta", delta, 0.0, allow_inf=True)
+            if math.isinf(delta) and kappa == 0:
+                raise ValueError(
+                    "delta=inf leaves only the kappa penalty, so kappa must be > 0."
+                )
+            self.radius = float(delta)
         if not (isinstance(max_iter, int) and max_iter >= 1):
             raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
-        self.radius = float(delta)
         self.kappa = float(kappa)
         self.max_iter = max_iter
         self.tol = tol
@@ -174,7 +190,13 @@ class AntidoteLoss(nn.Module):
         self._set_solution(None)
 
     def extra_repr(self) -> str:
-        text = f"family={self.family!r}, radius={self.radius:.6g}, kappa={self.kappa:g}"
+        radius = (
+            f"{self.radius:.6g}" if isinstance(self.radius, float)
+            else "(" + ", ".join(f"{r:.6g}" for r in self.radius) + ")"
+        )
+        text = f"family={self.family!r}, radius={radius}, kappa={self.kappa:g}"
+        if self.per_class:
+            text += ", per_class=True"
         if self.sample_loss != "cross_entropy":
             text += f", sample_loss={self.sample_loss!r}"
         return text
@@ -209,17 +231,11 @@ class AntidoteLoss(nn.Module):
         losses = self._sample_loss(logits, target)
         if sample_weight is not None:
             sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
-        solution = self.family.solve(
-            losses.detach(),
-            self.radius,
-            self.kappa,
-            ref_weights=sample_weight,
-            init=self._solution if self.warm_start else None,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            check_finite=self._checks_finite(losses),
+        solution = self._solve(
+            losses, sample_weight, self._solution if self.warm_start else None,
+            target, logits.shape[1] if logits.ndim == 2 else 0,
         )
-        self._set_solution(solution)
+        self._set_solution(solution, sample_weight)
         if sample_weight is None:
             weights = solution.scaled_weights(1.0 / losses.numel(), losses.dtype)
             objective = torch.dot(weights, losses)
@@ -227,8 +243,43 @@ class AntidoteLoss(nn.Module):
             weights = solution.scaled_weights(1.0, losses.dtype)
             objective = torch.dot(weights * (sample_weight / sample_weight.sum()), losses)
         if self.kappa:
-            objective = objective + self.kappa * solution.divergence.to(losses.dtype)
+            objective = objective + self.kappa * self.divergence_.to(losses.dtype)
         return objective
+
+    def _solve(
+        self, losses: Tensor, sample_weight: Tensor | None, init: DualSolution | None,
+        target: Tensor | None, n_classes: int,
+    ) -> DualSolution:
+        """The weight solve of a batch: one ball, or one per class of ``target``."""
+        options = {
+            "ref_weights": sample_weight, "init": init, "max_iter": self.max_iter,
+            "tol": self.tol, "check_finite": self._checks_finite(losses),
+        }
+        if not self.per_class:
+            return self.family.solve(losses.detach(), self.radius, self.kappa, **options)
+        if target is None or target.ndim != 1 or target.is_floating_point():
+            got = "none" if target is None else f"{target.dtype} of shape {tuple(target.shape)}"
+            raise ValueError(
+                "per_class=True needs class indices as targets (a 1-D integer tensor, one "
+                f"per row); got {got}."
+            )
+        if n_classes < 1:
+            raise ValueError(
+                "per_class=True takes the number of classes from the logits' second "
+                "dimension, so the input must be 2-D (n, n_classes)."
+            )
+        if isinstance(self.radius, float):
+            radii = (self.radius,) * n_classes
+        elif len(self.radius) == n_classes:
+            radii = self.radius
+        else:
+            raise ValueError(
+                f"{len(self.radius)} per-class forget rates were given for {n_classes} "
+                "classes (the logits' second dimension); give one per class."
+            )
+        return self.family.solve_per_class(
+            losses.detach(), target, radii, self.kappa, **options
+        )
 
     def _plain_mean(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None
@@ -250,13 +301,15 @@ class AntidoteLoss(nn.Module):
             raise_if_nonfinite(self._sample_loss(logits.detach(), target), "losses")
         return objective
 
-    def set_forget_rate(self, forget_rate: float) -> None:
+    def set_forget_rate(self, forget_rate: float | Sequence[float]) -> None:
         """Set the radius to that of ``forget_rate``, e.g. from an estimate of the noise.
 
         Parameters
         ----------
-        forget_rate : float
-            Fraction of the data, in [0, 1), that the ball just allows to forget.
+        forget_rate : float or sequence of floats
+            Fraction of the data, in [0, 1), that the ball just allows to forget; with
+            ``per_class=True`` also one fraction per class (the radius of each class's
+            ball), whose length must then match the logits' number of classes.
 
         Examples
         --------
@@ -265,8 +318,26 @@ class AntidoteLoss(nn.Module):
         >>> criterion.set_forget_rate(0.4)
         >>> round(criterion.radius, 4)  # -log(0.6)
         0.5108
+        >>> per_class = AntidoteLoss(forget_rate=0.2, per_class=True)
+        >>> per_class.set_forget_rate([0.1, 0.0, 0.3])
+        >>> [round(r, 4) for r in per_class.radius]
+        [0.1054, 0.0, 0.3567]
         """
-        self.radius = self.family.radius(forget_rate)
+        if isinstance(forget_rate, Sequence | Tensor | np.ndarray):
+            if not self.per_class:
+                raise ValueError(
+                    "A sequence of per-class forget rates needs per_class=True; with one "
+                    f"ball give one float in [0, 1), got {forget_rate!r}."
+                )
+            rates = forget_rate.tolist() if hasattr(forget_rate, "tolist") else forget_rate
+            if not rates:
+                raise ValueError("forget_rate must hold one rate per class, got none.")
+            self.radius = tuple(
+                self.family.radius(check_real(f"forget_rate[{k}]", r, 0.0, 1.0, high_open=True))
+                for k, r in enumerate(rates)
+            )
+        else:
+            self.radius = self.family.radius(forget_rate)
 
     def per_sample(self, input: Tensor, target: Tensor) -> Tensor:
         """The per-sample losses of a batch, before any reweighting.
@@ -294,7 +365,10 @@ class AntidoteLoss(nn.Module):
             input = input.float()
         return self._sample_loss(input, target)
 
-    def weights(self, losses: Tensor, sample_weight: Tensor | None = None) -> Tensor:
+    def weights(
+        self, losses: Tensor, sample_weight: Tensor | None = None,
+        classes: Tensor | None = None, n_classes: int | None = None,
+    ) -> Tensor:
         """ANTIDOTE weights of a vector of per-sample losses, without changing any state.
 
         Parameters
@@ -303,31 +377,36 @@ class AntidoteLoss(nn.Module):
             Per-sample losses, e.g. the cross-entropy of every training row.
         sample_weight : Tensor of shape (n,), optional
             Weights of the reference distribution.
+        classes : Tensor of shape (n,), optional
+            Class index of each row: required with ``per_class=True``.
+        n_classes : int, optional
+            Number of classes with ``per_class=True`` (default: one more than the largest
+            class index, which reads it back from the device).
 
         Returns
         -------
         Tensor of shape (n,)
             The optimal weights (mean 1 under the reference distribution), detached.
         """
-        solution = self.family.solve(
-            losses.detach(),
-            self.radius,
-            self.kappa,
-            ref_weights=sample_weight,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            check_finite=self._checks_finite(losses),
-        )
+        if classes is not None and n_classes is None:
+            n_classes = (
+                len(self.radius) if isinstance(self.radius, tuple) else int(classes.max()) + 1
+            )
+        solution = self._solve(losses, sample_weight, None, classes, n_classes or 0)
         return solution.scaled_weights(1.0, losses.dtype)
 
     def reset(self) -> None:
         """Forget the warm start and the last batch's diagnostics."""
         self._set_solution(None)
 
-    def _set_solution(self, solution: DualSolution | None) -> None:
-        # Plain attribute write: nn.Module.__setattr__ inspects parameters, buffers and
-        # submodules, a cost paid every batch for no purpose here.
+    def _set_solution(
+        self, solution: DualSolution | None, sample_weight: Tensor | None = None
+    ) -> None:
+        # Plain attribute writes: nn.Module.__setattr__ inspects parameters, buffers and
+        # submodules, a cost paid every batch for no purpose here. The sample weights are
+        # kept for the per-class divergence's P-weighted total, formed only when read.
         self.__dict__["_solution"] = solution
+        self.__dict__["_sample_weight"] = sample_weight
 
     def _checks_finite(self, losses: Tensor) -> bool:
         if self.check_finite is None:
@@ -357,7 +436,12 @@ class AntidoteLoss(nn.Module):
 
     @property
     def divergence_(self) -> Tensor | None:
-        return None if self._solution is None else self._solution.divergence
+        if self._solution is None:
+            return None
+        if not self.per_class:
+            return self._solution.divergence
+        # sum_k P(k) D_k = E_P[f(w)], the weights having P_k-mean 1 in every class.
+        return self.family.divergence(self._solution.weights, self._sample_weight)
 
     @property
     def forgotten_(self) -> Tensor | None:

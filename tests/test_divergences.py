@@ -333,3 +333,113 @@ def test_cuda_matches_cpu(family):
     cuda = family.solve(losses.cuda(), family.radius(0.3), kappa=0.01)
     assert cuda.weights.device.type == "cuda"
     torch.testing.assert_close(cuda.weights.cpu(), cpu.weights, rtol=1e-7, atol=1e-9)
+
+
+def per_class_batch(seed, dtype=torch.float64):
+    """Losses of 7 classes: one absent (3), one with a single row (5), one all-equal (6)."""
+    gen = torch.Generator().manual_seed(seed)
+    classes = torch.randint(0, 5, (90,), generator=gen)
+    classes[classes == 3] = 4
+    classes[:4] = torch.tensor([5, 6, 6, 6])
+    losses = torch.rand(90, generator=gen, dtype=torch.float64) * 4
+    losses[1:4] = 0.7
+    return losses.to(dtype), classes
+
+
+# Class 2's radius is 0 (uniform); class 4's is beyond reach (all mass on its smallest loss).
+PER_CLASS_RATES = (0.1, 0.3, 0.0, 0.2, 0.999999, 0.3, 0.4)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.05])
+@pytest.mark.parametrize("weighted", [False, True], ids=["uniform-P", "sample-weights"])
+@pytest.mark.parametrize("family", FAMILIES, ids=repr)
+def test_per_class_solve_is_each_class_solved_alone(family, weighted, kappa):
+    losses, classes = per_class_batch(0)
+    ref = torch.rand(90, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    ref = ref + 0.1 if weighted else None
+    deltas = [family.radius(r) for r in PER_CLASS_RATES]
+    deltas[4] = 1e5
+    solution = family.solve_per_class(losses, classes, deltas, kappa, ref_weights=ref)
+    for k, delta in enumerate(deltas):
+        rows = classes == k
+        if not rows.any():  # absent: the uniform solution's scalars, value 0
+            assert float(solution.value[k]) == 0.0
+            assert float(solution.divergence[k]) == 0.0
+            assert math.isinf(float(solution.tau[k])) and float(solution.state[k]) == -math.inf
+            continue
+        alone = family.solve(
+            losses[rows], delta, kappa, ref_weights=None if ref is None else ref[rows]
+        )
+        torch.testing.assert_close(solution.weights[rows], alone.weights, rtol=1e-9, atol=1e-9)
+        for name in ("value", "divergence", "tau", "lam"):
+            torch.testing.assert_close(
+                getattr(solution, name)[k], getattr(alone, name), rtol=1e-9, atol=1e-9
+            )
+        p = torch.ones(int(rows.sum()), dtype=torch.float64) if ref is None else ref[rows]
+        assert float(p @ solution.weights[rows] / p.sum()) == pytest.approx(1.0, abs=1e-12)
+        if delta > 0:
+            reference = reference_value(
+                family, losses[rows].numpy(), (p / p.sum()).numpy(), delta, kappa
+            )
+            tolerance = 1e-9 * (1 + float(losses[rows].max()))
+            assert float(solution.value[k]) == pytest.approx(reference, rel=1e-6, abs=tolerance)
+    assert torch.equal(solution.weights[classes == 2], torch.ones(int((classes == 2).sum()),
+                                                                 dtype=torch.float64))
+    assert float(solution.weights[0]) == 1.0  # the single row of class 5
+    if kappa == 0.0:  # class 4 concentrates on its smallest loss
+        rows = torch.nonzero(classes == 4).flatten()
+        smallest = rows[losses[rows].argmin()]
+        assert float(solution.weights[rows].max()) == float(solution.weights[smallest])
+        assert int((solution.weights[rows] > 0).sum()) == 1
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=repr)
+def test_per_class_device_style_and_warm_start_match_the_host_path(family):
+    deltas = [family.radius(r) for r in PER_CLASS_RATES]
+    previous = None
+    for seed in range(4):
+        losses, classes = per_class_batch(seed, dtype=torch.float32)
+        host = family.solve_per_class(losses, classes, deltas, 0.01, init=previous)
+        device = family.solve_per_class(
+            losses, classes, deltas, 0.01, early_stop=False, max_iter=100, init=previous
+        )
+        cold = family.solve_per_class(losses, classes, deltas, 0.01)
+        assert host.weights.dtype == torch.float64
+        for solution in (device, cold):
+            torch.testing.assert_close(solution.weights, host.weights, rtol=1e-7, atol=1e-9)
+            torch.testing.assert_close(solution.value, host.value, rtol=1e-9, atol=1e-12)
+        previous = host
+
+
+def test_per_class_bad_inputs_are_named():
+    kl = KLDivergence()
+    losses = torch.rand(4)
+    with pytest.raises(ValueError, match=r"classes must lie in \[0, 2\) for 2 radii"):
+        kl.solve_per_class(losses, torch.tensor([0, 1, 2, 0]), [0.1, 0.1])
+    with pytest.raises(ValueError, match="classes must be a 1-D integer tensor"):
+        kl.solve_per_class(losses, torch.zeros(4), [0.1])
+    with pytest.raises(ValueError, match=r"deltas\[1\] must be a number in \[0, inf\]"):
+        kl.solve_per_class(losses, torch.zeros(4, dtype=torch.long), [0.1, -1.0])
+    with pytest.raises(ValueError, match=r"deltas\[0\]=inf needs a positive kappa"):
+        kl.solve_per_class(losses, torch.zeros(4, dtype=torch.long), [math.inf])
+    with pytest.raises(ValueError, match="non-empty 1-D sequence of radii"):
+        kl.solve_per_class(losses, torch.zeros(4, dtype=torch.long), [])
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=repr)
+def test_per_class_accelerator_path_reads_nothing_back_from_the_device(family):
+    losses = torch.rand(64, device="meta")
+    classes = torch.zeros(64, dtype=torch.long, device="meta")
+    deltas = [family.radius(0.3), 0.0, family.radius(0.1)]
+    first = family.solve_per_class(losses, classes, deltas, kappa=0.01)
+    solution = family.solve_per_class(
+        losses, classes, deltas, init=first, ref_weights=torch.rand(64, device="meta")
+    )
+    assert solution.scaled_weights(1 / 64, torch.float32).device.type == "meta"
+    assert solution.value.shape == (3,) and solution.value.device.type == "meta"
+    criterion = AntidoteLoss(family, forget_rate=[0.3, 0.1, 0.0], per_class=True, kappa=0.01)
+    logits = torch.randn(8, 3, device="meta", requires_grad=True)
+    target = torch.zeros(8, dtype=torch.long, device="meta")
+    for _ in range(2):
+        criterion(logits, target).backward()
+    assert criterion.divergence_.device.type == "meta"

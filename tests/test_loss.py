@@ -272,3 +272,67 @@ def test_warmup_of_a_regression_loss_is_its_plain_mean():
 def test_unknown_sample_loss_names_the_valid_ones():
     with pytest.raises(ValueError, match=r"sample_loss must be one of \['absolute_error'"):
         AntidoteLoss(forget_rate=0.2, sample_loss="hinge")
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_per_class_gradient_is_the_per_class_weighted_average(config):
+    criterion = AntidoteLoss(**config, per_class=True, warm_start=False)
+    logits, target = batch(n=40, k=4, seed=5)
+    logits.requires_grad_(True)
+    criterion(logits, target).backward()
+    losses = F.cross_entropy(logits, target, reduction="none")
+    solution = criterion.family.solve_per_class(
+        losses.detach(), target, [criterion.radius] * 4, criterion.kappa
+    )
+    torch.testing.assert_close(criterion.weights_, solution.weights)
+    expected = torch.autograd.grad((solution.weights * losses).mean(), logits)[0]
+    torch.testing.assert_close(logits.grad, expected)
+
+
+def test_per_class_keeps_the_class_marginal_where_the_joint_ball_does_not():
+    # Class 1 is a minority whose rows all have high losses: one ball forgets it wholesale.
+    logits = torch.zeros(20, 2, dtype=torch.float64)
+    logits[:, 0] = torch.linspace(3.0, 4.0, 20, dtype=torch.float64)
+    target = torch.tensor([0] * 16 + [1] * 4)
+    joint = AntidoteLoss(forget_rate=0.3)
+    joint(logits, target)
+    per_class = AntidoteLoss(forget_rate=0.3, per_class=True)
+    per_class(logits, target)
+    assert float(joint.weights_[target == 1].mean()) < 0.2
+    for k in (0, 1):
+        assert float(per_class.weights_[target == k].mean()) == pytest.approx(1.0, abs=1e-12)
+    assert per_class.tau_.shape == (2,)
+    assert float(per_class.divergence_) == pytest.approx(joint.radius, rel=1e-6)
+
+
+def test_per_class_zero_rate_leaves_that_class_uniform():
+    logits, target = batch(n=60, k=3, seed=2)
+    criterion = AntidoteLoss("chi2", forget_rate=[0.3, 0.0, 0.2], per_class=True)
+    criterion(logits, target)
+    assert torch.equal(criterion.weights_[target == 1], torch.ones(int((target == 1).sum()),
+                                                                 dtype=torch.float64))
+    assert float(criterion.weights_[target == 0].min()) == 0.0  # alpha forgets exactly
+    criterion.set_forget_rate(0.1)
+    assert isinstance(criterion.radius, float)
+    criterion.set_forget_rate([0.0, 0.0, 0.0])
+    criterion(logits, target)
+    assert torch.equal(criterion.weights_, torch.ones(60, dtype=torch.float64))
+    weights = criterion.weights(torch.rand(10), classes=torch.randint(0, 3, (10,)))
+    assert torch.equal(weights, torch.ones(10))
+
+
+def test_per_class_errors_name_what_was_given():
+    logits, target = batch(n=8, k=3)
+    with pytest.raises(ValueError, match="per-class forget rates needs per_class=True"):
+        AntidoteLoss(forget_rate=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="per-class forget rates needs per_class=True"):
+        AntidoteLoss(forget_rate=0.1).set_forget_rate([0.1, 0.2])
+    with pytest.raises(ValueError, match=r"forget_rate\[1\] must be a finite number in \[0, 1\)"):
+        AntidoteLoss(forget_rate=[0.1, 1.5], per_class=True)
+    with pytest.raises(ValueError, match="2 per-class forget rates were given for 3 classes"):
+        AntidoteLoss(forget_rate=[0.1, 0.2], per_class=True)(logits, target)
+    criterion = AntidoteLoss(forget_rate=0.2, per_class=True)
+    with pytest.raises(ValueError, match=r"needs class indices .* got torch.float64 of shape"):
+        criterion(logits, torch.softmax(logits, 1))
+    with pytest.raises(ValueError, match="needs class indices .* got none"):
+        criterion.weights(torch.rand(8))
