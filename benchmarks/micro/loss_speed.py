@@ -20,7 +20,9 @@ instead of adding their waits to one of them; ``--threads N`` and ``--wall`` cha
 Run ``python -m benchmarks.micro.loss_speed`` (about 5 minutes on 2 CPU cores); it writes
 the medians to ``benchmarks/results/loss_speed.csv``, its settings to ``loss_speed.json``
 and renders ``loss_speed.md`` from them (``python -m benchmarks.render loss_speed`` renders
-it again). ``--quick`` runs a reduced grid.
+it again). ``--quick`` runs a reduced grid; ``--per-class`` also times
+``AntidoteLoss(per_class=True)`` (variants ``kl_per_class`` and ``chi2_per_class``: one ball
+per class, the same forget rate for every class).
 """
 
 from __future__ import annotations
@@ -67,7 +69,9 @@ class FixedWeightLoss(nn.Module):
         return torch.dot(self.weights, losses)
 
 
-def step_times(batch: int, n_classes: int, repeats: int, clock: Clock) -> dict[str, float]:
+def step_times(
+    batch: int, n_classes: int, repeats: int, clock: Clock, per_class: bool = False
+) -> dict[str, float]:
     """Median seconds per training step for each loss, measured interleaved."""
     torch.manual_seed(0)
     x = torch.randn(batch, 64)
@@ -78,6 +82,9 @@ def step_times(batch: int, n_classes: int, repeats: int, clock: Clock) -> dict[s
         "kl": AntidoteLoss("kl", forget_rate=0.4),
         "chi2": AntidoteLoss("chi2", forget_rate=0.4),
     }
+    if per_class:
+        losses["kl_per_class"] = AntidoteLoss("kl", forget_rate=0.4, per_class=True)
+        losses["chi2_per_class"] = AntidoteLoss("chi2", forget_rate=0.4, per_class=True)
     setups = {}
     for name, criterion in losses.items():
         net = make_mlp(64, n_classes)
@@ -144,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="report to write; the CSV and settings go next to it")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--wall", action="store_true", help="wall-clock time, not thread CPU")
+    parser.add_argument("--per-class", action="store_true",
+                        help="also time AntidoteLoss(per_class=True) in the training step")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     clock = time.perf_counter if args.wall else time.thread_time
@@ -158,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             repeats = 400 if batch <= 512 else 60
             if args.quick:
                 repeats //= 4
-            t = step_times(batch, n_classes, repeats, clock)
+            t = step_times(batch, n_classes, repeats, clock, args.per_class)
             print(f"step, batch {batch}, {n_classes} classes: {t}", flush=True)
             medians += [{"kind": "step", "batch": batch, "classes": n_classes, "variant": v,
                          "seconds": seconds} for v, seconds in t.items()]
