@@ -33,7 +33,11 @@ from skantidote.callbacks.diagnostics import ReweightingDiagnostics
 from skantidote.callbacks.early_stopping import EarlyStopping
 from skantidote.callbacks.finite_guard import FiniteLossGuard
 from skantidote.callbacks.lr_schedule import LearningRateSchedule
-from skantidote.callbacks.noise_rate import NoiseRateEstimate
+from skantidote.callbacks.noise_rate import (
+    AUTO_START_FORGET_RATE,
+    NoiseRateEstimate,
+    RunningNoiseRate,
+)
 from skantidote.callbacks.warmup import ReweightingWarmup, default_warmup_epochs
 from skantidote.divergences import Divergence
 from skantidote.exceptions import NonFiniteLossError
@@ -68,9 +72,6 @@ HISTORY_KEYS = (
 _OWN_CALLBACKS = (
     "warmup", "lr_schedule", "diagnostics", "noise_rate", "finite_guard", "early_stopping"
 )
-#: The forget rate of ``forget_rate="auto"`` until the estimate takes over at the end of the
-#: warm-up (it only shapes the validation loss of the warm-up epochs).
-AUTO_START_FORGET_RATE = 0.2
 
 
 class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
@@ -89,9 +90,9 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
     #: The net class that an ``accelerator`` trains: ``net_class`` with skorch's
     #: ``AccelerateMixin``.
     accelerated_net_class = AcceleratedAntidoteNet
-    #: Whether the targets are class labels, whose noise rate the net estimates in
-    #: training (:class:`~skantidote.callbacks.NoiseRateEstimate`).
-    _estimates_label_noise = True
+    #: The callback that estimates the noise in the targets during training and, with
+    #: ``forget_rate="auto"``, sets the forget rate from it.
+    noise_estimate_class: type[RunningNoiseRate] = NoiseRateEstimate
 
     _parameter_constraints: dict = {
         "module": [None, StrOptions({"mlp", "cnn"}), HasMethods(["forward"])],
@@ -336,15 +337,13 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
             scores = score_rows(net, X, y_fit, sample_weight, probabilities=False)
         self.sample_weights_ = scores.weights
         estimate = dict(net.callbacks_).get("noise_rate")
-        if estimate is not None and estimate.confusion_ is not None:
-            self.noise_rate_ = estimate.current_estimate()
-            self.class_noise_rates_ = estimate.class_noise_rates()
+        if estimate is not None:
+            for name, value in estimate.fitted_attributes().items():
+                setattr(self, name, value)
 
     def _noise_rate_callback(self) -> list:
-        """The estimate of the label noise, as a named callback (none for regression)."""
-        if not self._estimates_label_noise:
-            return []
-        estimate = NoiseRateEstimate(
+        """The estimate of the noise in the targets, as a named callback."""
+        estimate = self.noise_estimate_class(
             self._warmup_epochs(), sets_forget_rate=self._estimates_forget_rate()
         )
         return [("noise_rate", estimate)]

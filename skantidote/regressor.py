@@ -10,13 +10,12 @@ f-divergence ball, so that the rows whose targets the rest of the data cannot ex
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skantidote.callbacks.noise_rate import ResidualNoiseRateEstimate
 from skantidote.engine import AntidoteNetEstimator
 from skantidote.loss import AntidoteLoss
 from skantidote.modules import MLP
@@ -37,10 +36,12 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
     per-row losses (squared error by default) within an f-divergence ball around the
     (sample-weighted) empirical distribution: the rows with the largest residuals, which
     are mostly those with corrupted targets, are down-weighted ("forgotten"). The size of
-    the ball is set by ``forget_rate``, a guess of the fraction of corrupted rows, or
-    directly by ``delta``. The first ``warmup_epochs`` epochs use the plain loss, because
-    residuals only single out the corrupted rows once the network has fitted the bulk of
-    the data.
+    the ball follows the fraction of corrupted rows, estimated from the training residuals
+    in the same run (``forget_rate="auto"``, see
+    :class:`~skantidote.callbacks.ResidualNoiseRateEstimate`), or is set by a given
+    ``forget_rate`` or ``delta``. The first ``warmup_epochs`` epochs use the plain loss,
+    because residuals only single out the corrupted rows once the network has fitted the
+    bulk of the data.
 
     Targets are standardised internally (mean 0, standard deviation 1 per output, under
     ``sample_weight``) and predictions are returned in the targets' own units, so the
@@ -72,8 +73,12 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
         criterion instances ignore them.
     divergence : {"kl", "alpha", "chi2"} or Divergence, default="kl"
         The f-divergence of the ball (see :class:`~skantidote.AntidoteClassifier`).
-    forget_rate : float in [0, 1), default=0.2
-        Expected fraction of corrupted targets; sets the radius. ``0`` is the plain loss.
+    forget_rate : float in [0, 1) or "auto", default="auto"
+        Fraction of corrupted targets; sets the radius. ``0`` is the plain loss.
+        ``"auto"`` estimates it in training: after the warm-up the network forgets half
+        the rows for as many epochs (at least 5), so that it fits the clean majority, then
+        the rate follows the fraction of rows whose residuals lie beyond three clean
+        standard deviations; ``noise_rate_`` is the final estimate.
     delta : float >= 0 or None, default=None
         Radius of the divergence ball; overrides ``forget_rate``.
     kappa : float >= 0, default=0.0
@@ -139,6 +144,11 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
     sample_weights_ : ndarray of shape (n_samples,)
         ANTIDOTE weight of every row of the last ``fit`` call under the final model, among
         all rows (mean 1): low values flag likely corrupted targets.
+    noise_rate_ : float
+        The estimated fraction of corrupted targets (the forget rate of the last epochs
+        with ``forget_rate="auto"``; only estimated otherwise). It counts the rows whose
+        residuals look corrupted: targets moved by less than about three residual
+        standard deviations (many swapped ones) are not counted.
     n_iter_ : int
         Total number of epochs trained.
     warmup_epochs_ : int
@@ -159,9 +169,11 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
     >>> X, y = make_friedman1(n_samples=600, noise=0.5, random_state=0)
     >>> y_corrupted = y.copy()
     >>> y_corrupted[:120] += 20.0  # 20 % of the targets shifted far away
-    >>> reg = AntidoteRegressor(forget_rate=0.2, max_epochs=40, random_state=0)
+    >>> reg = AntidoteRegressor(max_epochs=40, random_state=0)
     >>> reg.fit(X[:500], y_corrupted[:500]).predict(X[500:]).shape
     (100,)
+    >>> abs(reg.noise_rate_ - 0.24) < 0.03  # 120 of the 500 training rows are shifted
+    True
     >>> weights = reg.sample_weights_  # low for the shifted rows
     >>> bool(weights[:120].mean() < 0.5 * weights[120:500].mean())
     True
@@ -169,14 +181,12 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
 
     net_class = AntidoteRegressorNet
     accelerated_net_class = AcceleratedAntidoteRegressorNet
-    _estimates_label_noise = False
+    noise_estimate_class = ResidualNoiseRateEstimate
 
     _parameter_constraints: dict = {
         **AntidoteNetEstimator._parameter_constraints,
         "module": [None, StrOptions({"mlp"}), HasMethods(["forward"])],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
-        # No estimate of the corrupted fraction for regression yet: a rate is given.
-        "forget_rate": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -188,7 +198,7 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
         loss="squared_error",
         criterion=AntidoteLoss,
         divergence="kl",
-        forget_rate=0.2,
+        forget_rate="auto",
         delta=None,
         kappa=0.0,
         alpha=2.0,
@@ -321,6 +331,9 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
                 "_single_output": single,
             },
         )
+        if self._estimates_forget_rate() and not partial:
+            estimate = dict(self.net_.callbacks_)["noise_rate"]
+            estimate.warn_if_unreliable(stacklevel=4)
         return self
 
     def _criterion_kwargs(self) -> dict:

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from skorch import NeuralNetClassifier
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback
 
 from skantidote import AntidoteClassifier
@@ -15,9 +15,11 @@ from skantidote.callbacks import (
     LateEpochScores,
     LearningRateSchedule,
     NoiseRateEstimate,
+    ResidualNoiseRateEstimate,
     ReweightingDiagnostics,
     ReweightingWarmup,
 )
+from skantidote.callbacks.noise_rate import corrupted_fraction
 from skantidote.loss import FORGOTTEN_WEIGHT, AntidoteLoss
 from skantidote.modules import MLP
 from skantidote.net import AntidoteNet
@@ -283,3 +285,63 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
         estimate.warn_if_unreliable([str(i) if i != 7 else "seven" for i in range(10)])
     with pytest.raises(ValueError, match="smoothing must be a number in"):
         _digits_net([NoiseRateEstimate(smoothing=1.0)], max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("fraction", [0.0, 0.2, 0.4, 0.6])
+def test_corrupted_fraction_finds_the_far_rows_and_the_clean_scale(fraction, n_outputs):
+    # Clean residuals N(0, 0.3^2) per output, corrupted ones moved by 3 to 6 (10 to 20
+    # clean standard deviations): the fraction within 0.02, the scale within 5 %.
+    rng = np.random.default_rng(1)
+    n = 4000
+    residuals = rng.normal(0.0, 0.3, (n, n_outputs))
+    far = rng.random(n) < fraction
+    residuals[far] += rng.choice([-1, 1], (far.sum(), n_outputs)) * rng.uniform(
+        3, 6, (far.sum(), 1)
+    )
+    found, scale = corrupted_fraction(np.linalg.norm(residuals, axis=1), n_outputs)
+    assert found == pytest.approx(far.mean(), abs=0.02)
+    assert scale == pytest.approx(0.3, rel=0.05)
+    # A scale read from all rows (median absolute deviation) would call them clean.
+    mad_scale = np.median(np.abs(residuals[:, 0])) / 0.6745
+    if fraction >= 0.4:
+        assert mad_scale > 1.5 * 0.3
+
+
+def test_corrupted_fraction_rejects_what_it_cannot_read():
+    with pytest.raises(ValueError, match=r"norms must be a non-empty 1-D array, got shape \(0,\)"):
+        corrupted_fraction(np.array([]))
+    assert corrupted_fraction(np.zeros(10)) == (0.0, 0.0)
+
+
+def test_residual_estimate_holds_the_start_rate_then_follows_the_estimate():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5)).astype(np.float32)
+    y = (X @ np.ones(5) / 2 + 0.1 * rng.normal(size=600)).astype(np.float32)
+    y[:150] += rng.choice([-3.0, 3.0], size=150).astype(np.float32)
+    estimate = ResidualNoiseRateEstimate(warmup_epochs=3, start_rate=0.4, hold_epochs=4)
+    rates = []
+
+    class RecordRadius(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            rates.append(net.criterion_.radius)
+
+    net = NeuralNetRegressor(
+        MLP, module__n_features=5, module__n_outputs=1, criterion=AntidoteLoss,
+        criterion__forget_rate=0.05, criterion__sample_loss="squared_error",
+        optimizer=torch.optim.Adam, lr=1e-3, max_epochs=25, train_split=None, verbose=0,
+        callbacks=[ReweightingWarmup(3), estimate, RecordRadius()],
+    ).fit(X, y.reshape(-1, 1))
+    held = -math.log(1 - 0.4)
+    # Epochs 1-2: the warm-up's radius; 3-6: the start rate held; then the running average.
+    assert rates[:2] == pytest.approx([-math.log(1 - 0.05)] * 2)
+    assert rates[2:6] == pytest.approx([held] * 4)
+    rate = 0.4
+    for value in estimate.history_[6:]:
+        rate = 0.5 * rate + 0.5 * value
+    assert estimate.noise_rate_ == pytest.approx(rate)
+    assert net.criterion_.radius == pytest.approx(-math.log(1 - rate))
+    assert estimate.noise_rate_ == pytest.approx(0.25, abs=0.05)
+    # The shifted rows lie beyond the cut of three clean standard deviations.
+    assert 3.0 > 3 * estimate.residual_scale_
+    assert net.history[-1]["noise_estimate"] == pytest.approx(estimate.history_[-1])

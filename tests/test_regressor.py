@@ -84,6 +84,40 @@ def test_forgets_corrupted_targets_and_beats_the_plain_squared_error(friedman):
     assert weights.mean() == pytest.approx(1.0)
 
 
+def test_auto_forget_rate_estimates_the_corrupted_fraction(friedman):
+    X, y, corrupted, X_test, y_test = friedman
+    params = dict(hidden_layer_sizes=(64, 64), max_epochs=60, random_state=0)
+    auto = AntidoteRegressor(**params).fit(X, y)  # forget_rate="auto" by default
+    assert auto.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
+    # The criterion forgets at the estimate, after holding half the rows for the warm-up's
+    # length (10 epochs) past the warm-up.
+    assert auto.net_.criterion_.radius == pytest.approx(-np.log(1 - auto.noise_rate_))
+    estimates = [epoch["noise_estimate"] for epoch in auto.history_]
+    assert len(estimates) == 60 and max(estimates[-10:]) - min(estimates[-10:]) < 0.05
+    given = AntidoteRegressor(forget_rate=corrupted.mean(), **params).fit(X, y)
+    rmse = mean_squared_error(y_test, auto.predict(X_test)) ** 0.5
+    given_rmse = mean_squared_error(y_test, given.predict(X_test)) ** 0.5
+    assert rmse < 1.05 * given_rmse
+    # On clean targets the estimate falls to (nearly) nothing and the fit matches the plain
+    # squared error's.
+    clean_y = y.copy()
+    clean_y[corrupted] = make_friedman1(n_samples=700, noise=0.3, random_state=0)[1][:500][
+        corrupted
+    ]
+    clean = AntidoteRegressor(**params).fit(X, clean_y)
+    plain = AntidoteRegressor(forget_rate=0.0, **params).fit(X, clean_y)
+    assert clean.noise_rate_ < 0.03
+    clean_rmse = mean_squared_error(y_test, clean.predict(X_test)) ** 0.5
+    plain_rmse = mean_squared_error(y_test, plain.predict(X_test)) ** 0.5
+    assert clean_rmse < 1.05 * plain_rmse
+
+
+def test_auto_forget_rate_warns_when_too_few_epochs_follow_it(friedman):
+    X, y, _, _, _ = friedman
+    with pytest.warns(UserWarning, match="reweighted epochs only"):
+        AntidoteRegressor(max_epochs=10, random_state=0).fit(X, y)
+
+
 @pytest.mark.parametrize("loss", ["absolute_error", "huber"])
 def test_other_losses_reach_the_criterion(friedman, loss):
     X, y, corrupted, _, _ = friedman

@@ -19,8 +19,8 @@ warm-up ``"auto"``) and differ only in their loss:
 
 * ``mse_net``: ``AntidoteRegressor(forget_rate=0.0)``, plain squared error;
 * ``huber_net``: ``AntidoteRegressor(forget_rate=0.0, loss="huber")``;
-* ``antidote``: ``AntidoteRegressor()`` with its defaults (``forget_rate=0.2``: the user
-  gives no corruption rate);
+* ``antidote``: ``AntidoteRegressor()`` with its defaults (``forget_rate="auto"``: the user
+  gives no corruption rate, the network estimates it from its residuals in the same run);
 * ``antidote_true_rate``: ``AntidoteRegressor(forget_rate=<the true rate>)`` (0 at rate 0,
   where it is ``mse_net``);
 * ``cleanlab``: cleanlab's regression ``CleanLearning(mse_net, cv_n_folds=5, seed=seed)``
@@ -31,7 +31,8 @@ warm-up ``"auto"``) and differ only in their loss:
 * ``ransac``: ``RANSACRegressor(random_state=seed)`` (linear);
 * ``hgb_absolute``: ``HistGradientBoostingRegressor(loss="absolute_error")``.
 
-Recorded per fit: the test RMSE; for ``antidote``, ``antidote_true_rate`` and
+Recorded per fit: the test RMSE; for ``antidote`` its estimate of the corrupted fraction
+(``noise_rate_``); for ``antidote``, ``antidote_true_rate`` and
 ``cleanlab`` the AUROC of their suspicion scores (``-sample_weights_``, ``-label_quality``)
 for the truly corrupted training rows; for the networks the median epoch time of the fit
 (``history_``'s ``dur``), the cost measure of ANTIDOTE against ``mse_net``. Everything is
@@ -74,7 +75,7 @@ DETECTORS = ("antidote", "antidote_true_rate", "cleanlab")
 METHODS = (*NET_METHODS, "cleanlab", "huber_regressor", "ransac", "hgb_absolute")
 FIELDS = (
     "dataset", "corruption", "rate", "seed", "method", "max_epochs", "n_train",
-    "corrupted_fraction", "rmse", "auroc", "epoch_seconds", "seconds",
+    "corrupted_fraction", "rmse", "auroc", "estimated_rate", "epoch_seconds", "seconds",
 )
 KEY = ("dataset", "corruption", "rate", "seed", "method", "max_epochs")
 
@@ -163,15 +164,18 @@ def run_cell(cell: Cell) -> list[Row]:
     start = time.perf_counter()
     model.fit(X_train, y_corrupted)
     seconds = time.perf_counter() - start
-    auroc = epoch_seconds = float("nan")
+    auroc = epoch_seconds = estimated_rate = float("nan")
     if method in DETECTORS and is_corrupted.any():
         auroc = roc_auc_score(is_corrupted, suspicion(model, method))
+    if method == "antidote":
+        estimated_rate = model.noise_rate_
     if method in NET_METHODS:
         epoch_seconds = float(np.median([epoch["dur"] for epoch in model.history_]))
     return [{
         **cell, "n_train": len(y_train), "corrupted_fraction": is_corrupted.mean(),
         "rmse": root_mean_squared_error(split.y_test, model.predict(split.X_test)),
-        "auroc": auroc, "epoch_seconds": epoch_seconds, "seconds": seconds,
+        "auroc": auroc, "estimated_rate": estimated_rate, "epoch_seconds": epoch_seconds,
+        "seconds": seconds,
     }]
 
 

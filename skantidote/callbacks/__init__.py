@@ -22,7 +22,11 @@ from skantidote.callbacks.early_stopping import EarlyStopping
 from skantidote.callbacks.finite_guard import FiniteLossGuard
 from skantidote.callbacks.late_epoch_scores import LateEpochScores
 from skantidote.callbacks.lr_schedule import LearningRateSchedule
-from skantidote.callbacks.noise_rate import NoiseRateEstimate
+from skantidote.callbacks.noise_rate import (
+    NoiseRateEstimate,
+    ResidualNoiseRateEstimate,
+    RunningNoiseRate,
+)
 from skantidote.callbacks.progress import EpochProgress
 from skantidote.callbacks.warmup import ReweightingWarmup
 
@@ -33,6 +37,8 @@ __all__ = [
     "LateEpochScores",
     "LearningRateSchedule",
     "NoiseRateEstimate",
+    "ResidualNoiseRateEstimate",
     "ReweightingDiagnostics",
     "ReweightingWarmup",
+    "RunningNoiseRate",
 ]

@@ -1,15 +1,25 @@
-"""Estimate the label noise from the training signal, and forget accordingly."""
+"""Estimate the label noise from the training signal, and forget accordingly.
+
+Two estimates share one running average and one way of setting the criterion's forget
+rate: :class:`NoiseRateEstimate` for class labels (the network's confident disagreements
+with the labels) and :class:`ResidualNoiseRateEstimate` for numeric targets (the rows whose
+residuals a mixture of a narrow and a broad distribution assigns to the broad one).
+"""
 
 from __future__ import annotations
 
 import math
 import warnings
+from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
+from scipy import stats
 from skorch.callbacks import Callback
 
-__all__ = ["NoiseRateEstimate"]
+__all__ = [
+    "NoiseRateEstimate", "ResidualNoiseRateEstimate", "RunningNoiseRate", "corrupted_fraction"
+]
 
 #: The largest forget rate the estimate sets: a radius that forgets more would leave too
 #: few rows to learn from (and a rate of 1 has no finite KL radius).
@@ -19,9 +29,121 @@ MIN_SETTLING_EPOCHS = 5
 #: The probability the network must give another class than the label for the row to count
 #: as mislabeled: at least half, i.e. more than all other classes together.
 MIN_CONFIDENCE = 0.5
+#: Quantile of the residual norms that the clean residuals' scale is read from: below the
+#: clean fraction whatever the noise (up to 75 % corrupted rows).
+SCALE_QUANTILE = 0.25
+#: Residuals beyond this many clean standard deviations count as corrupted.
+RESIDUAL_CUT = 3.0
+#: The forget rate of ``forget_rate="auto"`` before any estimate takes over.
+AUTO_START_FORGET_RATE = 0.2
+#: The forget rate the residual estimate holds after the warm-up, before following the
+#: estimate: a ball that forgets half the rows lets the network fit the clean majority
+#: even when 40 % of the targets are corrupted, so that their residuals separate.
+RESIDUAL_START_RATE = 0.5
 
 
-class NoiseRateEstimate(Callback):
+class RunningNoiseRate(Callback, ABC):
+    """Shared part of the noise estimates: a per-epoch rate, averaged, set as the radius.
+
+    Subclasses collect what they need from the training batches (``on_batch_end``) and
+    say, at the end of each epoch, which fraction of the rows looks corrupted
+    (:meth:`epoch_rate`). From the end of the warm-up on, the criterion's forget rate
+    is set to a running average of those rates (weight ``smoothing`` on the past), so the
+    radius follows the network as it separates the clean rows from the corrupted ones.
+
+    Parameters
+    ----------
+    warmup_epochs : int, default=10
+        Epochs before the forget rate is set from the estimate. At the end of the last one
+        the rate is set to that epoch's estimate.
+    smoothing : float in [0, 1), default=0.5
+        Weight of the previous rate in the running average.
+    sets_forget_rate : bool, default=True
+        Set the criterion's forget rate (its ``set_forget_rate`` method) from the estimate;
+        when False the callback only estimates, e.g. for a fit given a forget rate.
+    """
+
+    def __init__(
+        self, warmup_epochs: int = 10, smoothing: float = 0.5, sets_forget_rate: bool = True
+    ) -> None:
+        self.warmup_epochs = warmup_epochs
+        self.smoothing = smoothing
+        self.sets_forget_rate = sets_forget_rate
+
+    def initialize(self):
+        if not 0.0 <= self.smoothing < 1.0:
+            raise ValueError(f"smoothing must be a number in [0, 1), got {self.smoothing!r}.")
+        self.noise_rate_ = math.nan
+        self.history_ = []
+        self._settling_epochs = 0
+        return self
+
+    @abstractmethod
+    def epoch_rate(self) -> float | None:
+        """The fraction of the epoch's training rows that looks corrupted (None: no rows)."""
+
+    @abstractmethod
+    def fitted_attributes(self) -> dict:
+        """The estimator attributes this estimate provides (empty before any epoch)."""
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        estimate = self.epoch_rate()
+        if estimate is None:
+            return
+        self.history_.append(float(estimate))
+        net.history.record("noise_estimate", float(estimate))
+        epoch = len(net.history)
+        if epoch < self.warmup_epochs:
+            return
+        self.noise_rate_ = float(min(self.next_rate(epoch, estimate), MAX_FORGET_RATE))
+        criterion = net.criterion_
+        if self.sets_forget_rate and hasattr(criterion, "set_forget_rate"):
+            criterion.set_forget_rate(self.noise_rate_)
+
+    def next_rate(self, epoch: int, estimate: float) -> float:
+        """The forget rate after ``epoch`` (counted from 1), given its ``estimate``.
+
+        The epoch's estimate at the end of the warm-up, then the running average.
+        """
+        if epoch == self.warmup_epochs or math.isnan(self.noise_rate_):
+            return estimate
+        self._settling_epochs += 1
+        return self.smoothing * self.noise_rate_ + (1.0 - self.smoothing) * estimate
+
+    def current_estimate(self) -> float:
+        """The running estimate, or the last epoch's rate before the warm-up has ended.
+
+        Returns
+        -------
+        float
+            NaN before the first epoch.
+        """
+        if not math.isnan(self.noise_rate_):
+            return self.noise_rate_
+        return self.history_[-1] if self.history_ else math.nan
+
+    def warn_if_unsettled(self, stacklevel: int = 2) -> None:
+        """Warn when too few reweighted epochs ran for the estimate to settle.
+
+        Parameters
+        ----------
+        stacklevel : int, default=2
+            Passed to :func:`warnings.warn`.
+        """
+        if not self.history_ or self._settling_epochs >= MIN_SETTLING_EPOCHS:
+            return
+        warnings.warn(
+            f"The noise rate was estimated over {self._settling_epochs} reweighted "
+            f"epochs only (fewer than {MIN_SETTLING_EPOCHS}), too few for the network "
+            "to separate the clean rows from the wrong ones: the estimate "
+            f"({self.current_estimate():.3f}) may be off. Train more epochs, or give "
+            "forget_rate.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
+class NoiseRateEstimate(RunningNoiseRate):
     """Estimate the fraction of wrong labels in training, and set the forget rate from it.
 
     Networks learn the clean rows' patterns before they memorise the wrong labels, and
@@ -91,21 +213,10 @@ class NoiseRateEstimate(Callback):
     True
     """
 
-    def __init__(
-        self, warmup_epochs: int = 10, smoothing: float = 0.5, sets_forget_rate: bool = True
-    ) -> None:
-        self.warmup_epochs = warmup_epochs
-        self.smoothing = smoothing
-        self.sets_forget_rate = sets_forget_rate
-
     def initialize(self):
-        if not 0.0 <= self.smoothing < 1.0:
-            raise ValueError(f"smoothing must be a number in [0, 1), got {self.smoothing!r}.")
-        self.noise_rate_ = math.nan
+        super().initialize()
         self.confusion_ = None
-        self.history_ = []
         self._counts = None
-        self._settling_epochs = 0
         return self
 
     def on_epoch_begin(self, net, **kwargs) -> None:
@@ -124,39 +235,20 @@ class NoiseRateEstimate(Callback):
         counts = torch.bincount(target * n_classes + predicted, minlength=n_classes**2)
         self._counts = counts if self._counts is None else self._counts + counts
 
-    def on_epoch_end(self, net, **kwargs) -> None:
+    def epoch_rate(self) -> float | None:
         if self._counts is None:
-            return
+            return None
         n_classes = math.isqrt(self._counts.numel())
-        confusion = self._counts.cpu().numpy().reshape(n_classes, n_classes)
-        self.confusion_ = confusion
-        estimate = 1.0 - np.trace(confusion) / max(confusion.sum(), 1)
-        self.history_.append(float(estimate))
-        net.history.record("noise_estimate", float(estimate))
-        epoch = len(net.history)
-        if epoch < self.warmup_epochs:
-            return
-        if epoch == self.warmup_epochs or math.isnan(self.noise_rate_):
-            rate = estimate
-        else:
-            rate = self.smoothing * self.noise_rate_ + (1.0 - self.smoothing) * estimate
-            self._settling_epochs += 1
-        self.noise_rate_ = float(min(rate, MAX_FORGET_RATE))
-        criterion = net.criterion_
-        if self.sets_forget_rate and hasattr(criterion, "set_forget_rate"):
-            criterion.set_forget_rate(self.noise_rate_)
+        self.confusion_ = self._counts.cpu().numpy().reshape(n_classes, n_classes)
+        return 1.0 - np.trace(self.confusion_) / max(self.confusion_.sum(), 1)
 
-    def current_estimate(self) -> float:
-        """The running estimate, or the last epoch's rate before the warm-up has ended.
-
-        Returns
-        -------
-        float
-            NaN before the first epoch.
-        """
-        if not math.isnan(self.noise_rate_):
-            return self.noise_rate_
-        return self.history_[-1] if self.history_ else math.nan
+    def fitted_attributes(self) -> dict:
+        if self.confusion_ is None:
+            return {}
+        return {
+            "noise_rate_": self.current_estimate(),
+            "class_noise_rates_": self.class_noise_rates(),
+        }
 
     def class_noise_rates(self) -> np.ndarray:
         """Per given class, the fraction of its rows predicted as another class.
@@ -182,16 +274,7 @@ class NoiseRateEstimate(Callback):
         """
         if self.confusion_ is None:
             return
-        if self._settling_epochs < MIN_SETTLING_EPOCHS:
-            warnings.warn(
-                f"The noise rate was estimated over {self._settling_epochs} reweighted "
-                f"epochs only (fewer than {MIN_SETTLING_EPOCHS}), too few for the network "
-                "to separate the clean rows from the wrong ones: the estimate "
-                f"({self.noise_rate_:.3f}) may be off. Train more epochs, or give "
-                "forget_rate.",
-                UserWarning,
-                stacklevel=stacklevel,
-            )
+        self.warn_if_unsettled(stacklevel + 1)
         rates = self.class_noise_rates()
         names = class_names if class_names is not None else range(len(rates))
         swamped = [name for name, rate in zip(names, rates, strict=True) if rate > 0.5]
@@ -205,3 +288,205 @@ class NoiseRateEstimate(Callback):
                 UserWarning,
                 stacklevel=stacklevel,
             )
+
+
+class ResidualNoiseRateEstimate(RunningNoiseRate):
+    """Estimate the fraction of corrupted numeric targets from the training residuals.
+
+    A network fitted to the bulk of the data leaves the clean rows with small residuals
+    and the corrupted ones (outliers, shifted or swapped targets) with large ones, and
+    ANTIDOTE keeps it from fitting the latter. In every epoch the callback keeps the
+    residuals of the training batches (the very predictions the step computes, so
+    nothing is recomputed) and counts the rows beyond three clean standard deviations,
+    the clean scale and the corrupted fraction found together
+    (:func:`corrupted_fraction`). From the end of the warm-up on, the criterion's forget
+    rate follows a running average of that fraction, as for :class:`NoiseRateEstimate`,
+    but only after holding ``start_rate`` for ``hold_epochs`` epochs: the plain loss of
+    the warm-up fits part of the corrupted targets (shifted ones can be absorbed
+    entirely), and a network that has fitted them leaves them nothing to stand out
+    with, so the estimate after the warm-up is biased low and, followed at once, would
+    keep the forgetting from ever starting. Forgetting half the rows for a while lets
+    the network fit the clean majority; the corrupted residuals then grow, and the
+    estimate rises to them. From above, the estimate falls to the corrupted fraction
+    (on clean targets, towards 0) within a few epochs.
+
+    What the estimate counts is the rows whose residuals *look* corrupted: targets moved
+    by less than about three residual standard deviations (many swapped targets, for
+    one) stay with the clean rows, and clean residuals with heavy tails add a few
+    points. Multi-output targets are counted per row, by the norm of its residuals.
+
+    Parameters
+    ----------
+    warmup_epochs : int, default=10
+        Epochs before the forget rate is set from the estimate.
+    smoothing : float in [0, 1), default=0.5
+        Weight of the previous rate in the running average.
+    sets_forget_rate : bool, default=True
+        Set the criterion's forget rate from the estimate.
+    start_rate : float in [0, 1), default=0.5
+        The forget rate held from the end of the warm-up for ``hold_epochs`` epochs;
+        the running average starts from it.
+    hold_epochs : int or None, default=None
+        Epochs ``start_rate`` is held; ``None``: as many as the warm-up, at least 5.
+
+    Attributes
+    ----------
+    noise_rate_ : float
+        The current estimate: the forget rate the criterion has.
+    residual_scale_ : float
+        The last epoch's standard deviation of the clean rows' residuals (per output, in
+        the units of the targets the network sees).
+    history_ : list of float
+        Each epoch's corrupted fraction, also recorded as ``noise_estimate`` in the
+        net's history.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skantidote import AntidoteRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 5))
+    >>> y = X @ np.ones(5) / 2 + 0.1 * rng.normal(size=1000)
+    >>> y[:250] += rng.choice([-3.0, 3.0], size=250)  # a quarter shifted far away
+    >>> reg = AntidoteRegressor(max_epochs=30, random_state=0).fit(X, y)
+    >>> estimate = dict(reg.net_.callbacks_)["noise_rate"]  # this callback
+    >>> abs(estimate.noise_rate_ - 0.25) < 0.05
+    True
+    """
+
+    def __init__(
+        self, warmup_epochs: int = 10, smoothing: float = 0.5, sets_forget_rate: bool = True,
+        start_rate: float = RESIDUAL_START_RATE, hold_epochs: int | None = None,
+    ) -> None:
+        super().__init__(warmup_epochs, smoothing, sets_forget_rate)
+        self.start_rate = start_rate
+        self.hold_epochs = hold_epochs
+
+    def initialize(self):
+        super().initialize()
+        self.residual_scale_ = math.nan
+        self._residuals = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs) -> None:
+        self._residuals = []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
+        if not training or y_pred is None:
+            return
+        prediction = y_pred.detach().float().reshape(len(y_pred), -1)
+        target = torch.as_tensor(batch[1], device=y_pred.device).float()
+        # One residual norm per row, kept on the device until the epoch ends.
+        norms = torch.linalg.vector_norm(prediction - target.reshape(prediction.shape), dim=1)
+        self._residuals.append((norms, prediction.shape[1]))
+
+    def epoch_rate(self) -> float | None:
+        if not self._residuals:
+            return None
+        n_outputs = self._residuals[0][1]
+        norms = torch.cat([norm for norm, _ in self._residuals]).double().cpu().numpy()
+        self._residuals = []
+        fraction, self.residual_scale_ = corrupted_fraction(norms, n_outputs)
+        return fraction
+
+    def next_rate(self, epoch: int, estimate: float) -> float:
+        """``start_rate`` for ``hold_epochs`` after the warm-up, then the running average."""
+        if epoch < self.warmup_epochs + self._hold_epochs():
+            return self.start_rate
+        return super().next_rate(epoch, estimate)
+
+    def _hold_epochs(self) -> int:
+        if self.hold_epochs is None:
+            return max(self.warmup_epochs, MIN_SETTLING_EPOCHS)
+        return self.hold_epochs
+
+    def fitted_attributes(self) -> dict:
+        if not self.history_:
+            return {}
+        return {"noise_rate_": self.current_estimate()}
+
+    def warn_if_unreliable(self, stacklevel: int = 2) -> None:
+        """Warn, naming the cause, where the estimate cannot be trusted.
+
+        Parameters
+        ----------
+        stacklevel : int, default=2
+            Passed to :func:`warnings.warn`.
+        """
+        if not self.history_:
+            return
+        self.warn_if_unsettled(stacklevel + 1)
+        if self.current_estimate() >= MAX_FORGET_RATE:
+            warnings.warn(
+                f"The residuals put {self.history_[-1]:.0%} of the rows in the broad "
+                "(corrupted) component: the network has not fitted the bulk of the data, "
+                f"so the forget rate was capped at {MAX_FORGET_RATE}. Train more epochs "
+                "or a larger network, or give forget_rate.",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
+
+
+def corrupted_fraction(
+    norms: np.ndarray, n_outputs: int = 1, quantile: float = SCALE_QUANTILE,
+    cut: float = RESIDUAL_CUT,
+) -> tuple[float, float]:
+    """The fraction of rows whose residuals lie beyond ``cut`` clean standard deviations.
+
+    Clean residuals are modelled as ``N(0, s^2)`` per output, so that a row's residual
+    norm over ``n_outputs`` outputs is ``s`` times a chi variable with ``n_outputs``
+    degrees of freedom; corrupted rows lie beyond the cut. Neither ``s`` nor the
+    corrupted fraction ``eps`` is known, and each depends on the other: ``s`` is read
+    from the ``quantile`` of the norms, which holds only clean rows but is the
+    ``quantile / (1 - eps)`` quantile of the clean ones; ``eps`` is the fraction beyond
+    the cut, less the clean rows' own tail. Both are iterated to a fixed point from
+    ``eps = 0``. A scale read from all rows, even a robust one, would be inflated by the
+    corrupted rows enough (with 40 % of them) to call most of them clean.
+
+    Parameters
+    ----------
+    norms : ndarray of shape (n_rows,)
+        Norms of the rows' residual vectors (absolute residuals for one output).
+    n_outputs : int, default=1
+        Length of each residual vector.
+    quantile : float in (0, 1), default=0.25
+        Quantile of the norms that the scale is read from: below the clean fraction.
+    cut : float, default=3.0
+        In clean standard deviations of a single output; for several outputs, the norm
+        with the same tail probability.
+
+    Returns
+    -------
+    fraction : float
+        The fraction of rows that look corrupted, in [0, 1).
+    scale : float
+        The clean residuals' standard deviation per output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> residuals = np.concatenate([rng.normal(0, 0.1, 700), rng.normal(0, 3.0, 300)])
+    >>> fraction, scale = corrupted_fraction(np.abs(residuals))
+    >>> round(fraction, 2), round(scale, 2)
+    (0.27, 0.1)
+    """
+    norms = np.asarray(norms, dtype=np.float64)
+    if norms.ndim != 1 or not len(norms):
+        raise ValueError(f"norms must be a non-empty 1-D array, got shape {norms.shape}.")
+    clean = stats.chi(n_outputs)
+    clean_tail = 2.0 * stats.norm.sf(cut)  # the tail of one output beyond the cut
+    cut_norm = clean.isf(clean_tail)
+    low = np.quantile(norms, quantile)
+    fraction = scale = 0.0
+    for _ in range(100):
+        # The quantile is that of the clean rows at quantile / (1 - fraction).
+        clean_quantile = min(quantile / (1.0 - fraction), 0.99)
+        scale = low / clean.ppf(clean_quantile)
+        beyond = np.mean(norms > cut_norm * scale) if scale > 0 else np.mean(norms > 0)
+        updated = min(max((beyond - clean_tail) / (1.0 - clean_tail), 0.0), 0.99)
+        if abs(updated - fraction) < 1e-6:
+            fraction = updated
+            break
+        fraction = updated
+    return float(fraction), float(scale)
