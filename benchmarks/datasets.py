@@ -45,7 +45,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from benchmarks.paths import DATA
-from skantidote.noise import instance_noise, pair_noise, symmetric_noise
+from skantidote.noise import class_conditional_noise, instance_noise, pair_noise, symmetric_noise
 
 ADULT_NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hr_per_week"]
 ADULT_CATEGORICAL = [
@@ -60,7 +60,7 @@ ADULT_FEATURES = {
 
 DATASETS = ("digits", "letter", "adult", "synthetic")
 REGRESSION_DATASETS = ("diabetes", "friedman1", "adult-age")
-NOISES = ("sym", "pair", "instance")
+NOISES = ("sym", "pair", "instance", "classcond")
 
 
 @dataclass
@@ -158,7 +158,10 @@ def add_noise(split: Split, noise: str, rate: float, seed: int) -> tuple[np.ndar
 
     ``sym``: exactly ``int(rate * n_k)`` rows of each class to a uniform other class;
     ``pair``: class k -> k+1 (mod K); ``instance``: :func:`skantidote.noise.instance_noise`
-    (confusable rows flip more often, to their most confusable class).
+    (confusable rows flip more often, to their most confusable class); ``classcond``:
+    :func:`skantidote.noise.class_conditional_noise`, a random noise matrix with the given
+    average rate, per-class rates spread around it and half of its off-diagonal entries
+    zero (the noise concentrated on a few confusions, as in cleanlab's benchmarks).
     """
     if rate == 0:
         return split.y_train.copy(), np.zeros(len(split.y_train), dtype=bool)
@@ -168,4 +171,9 @@ def add_noise(split: Split, noise: str, rate: float, seed: int) -> tuple[np.ndar
         return pair_noise(split.y_train, rate, random_state=seed)
     if noise == "instance":
         return instance_noise(split.X_train, split.y_train, rate, random_state=seed)
+    if noise == "classcond":
+        noisy, mask, _ = class_conditional_noise(
+            split.y_train, rate, frac_zero_noise_rates=0.5, random_state=seed
+        )
+        return noisy, mask
     raise ValueError(f"unknown noise {noise!r}; known: {NOISES}.")

@@ -10,6 +10,10 @@ epochs and ``warmup_epochs`` -- only the criterion (or the training labels) diff
 ``antidote_kl``    ``AntidoteClassifier(divergence="kl", forget_rate=<true noise rate>)``
 ``antidote_alpha`` ``AntidoteClassifier(divergence="alpha", alpha=2, forget_rate=<rate>)``
                    (chi2; fixed up front for every cell)
+``antidote_auto``  ``AntidoteClassifier()``: every default, ``forget_rate="auto"`` (no rate
+                   given: estimated in the same run)
+``antidote_per_class`` ``AntidoteClassifier(per_class=True)``: one ball per class, each at
+                   its class's estimated rate
 ``gce``            GCE, q = 0.7
 ``sce``            SCE, alpha = 0.1, beta = 1
 ``nce+rce``        NCE+RCE, alpha = beta = 1
@@ -43,10 +47,10 @@ from skantidote.robust_losses import (
 )
 
 METHODS = (
-    "clean", "ce", "antidote_kl", "antidote_alpha", "gce", "sce", "nce+rce", "ce_eps+mae",
-    "small_loss", "cleanlab",
+    "clean", "ce", "antidote_kl", "antidote_alpha", "antidote_auto", "antidote_per_class",
+    "gce", "sce", "nce+rce", "ce_eps+mae", "small_loss", "cleanlab",
 )
-ANTIDOTE_METHODS = ("antidote_kl", "antidote_alpha")
+ANTIDOTE_METHODS = ("antidote_kl", "antidote_alpha", "antidote_auto", "antidote_per_class")
 ANTIDOTE_ALPHA = 2.0  # fixed up front (chi2), the same for every cell
 
 
@@ -72,6 +76,10 @@ def make_estimator(method: str, noise: str, rate: float, params: dict) -> BaseEs
         return AntidoteClassifier(
             divergence="alpha", alpha=ANTIDOTE_ALPHA, forget_rate=rate, **params
         )
+    if method == "antidote_auto":
+        return AntidoteClassifier(**params)
+    if method == "antidote_per_class":
+        return AntidoteClassifier(per_class=True, **params)
     if method == "gce":
         return AntidoteClassifier(criterion=GCELoss, criterion__q=0.7, **params)
     if method == "sce":

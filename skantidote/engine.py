@@ -344,9 +344,14 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
     def _noise_rate_callback(self) -> list:
         """The estimate of the noise in the targets, as a named callback."""
         estimate = self.noise_estimate_class(
-            self._warmup_epochs(), sets_forget_rate=self._estimates_forget_rate()
+            self._warmup_epochs(), sets_forget_rate=self._estimates_forget_rate(),
+            **self._noise_estimate_kwargs(),
         )
         return [("noise_rate", estimate)]
+
+    def _noise_estimate_kwargs(self) -> dict:
+        """Further arguments of :attr:`noise_estimate_class`, from this estimator's."""
+        return {}
 
     def _estimates_forget_rate(self) -> bool:
         """Whether the forget rate is estimated in training (``forget_rate="auto"``)."""
@@ -390,8 +395,10 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
         callbacks["early_stopping"].patience = self.n_iter_no_change
         estimates = self._estimates_forget_rate()
         if "noise_rate" in callbacks:
-            callbacks["noise_rate"].warmup_epochs = self._warmup_epochs()
-            callbacks["noise_rate"].sets_forget_rate = estimates
+            callbacks["noise_rate"].set_params(
+                warmup_epochs=self._warmup_epochs(), sets_forget_rate=estimates,
+                **self._noise_estimate_kwargs(),
+            )
         if not estimates and self._configures_criterion():
             # A radius given now replaces the one an earlier "auto" fit estimated.
             if self.delta is not None:

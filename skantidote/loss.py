@@ -301,7 +301,9 @@ class AntidoteLoss(nn.Module):
             raise_if_nonfinite(self._sample_loss(logits.detach(), target), "losses")
         return objective
 
-    def set_forget_rate(self, forget_rate: float | Sequence[float]) -> None:
+    def set_forget_rate(
+        self, forget_rate: float | Sequence[float], per_class: bool | None = None
+    ) -> None:
         """Set the radius to that of ``forget_rate``, e.g. from an estimate of the noise.
 
         Parameters
@@ -310,6 +312,10 @@ class AntidoteLoss(nn.Module):
             Fraction of the data, in [0, 1), that the ball just allows to forget; with
             ``per_class=True`` also one fraction per class (the radius of each class's
             ball), whose length must then match the logits' number of classes.
+        per_class : bool, optional
+            Switch to one ball per class (True) or one ball (False) first; ``None`` keeps
+            the current choice. A switch drops the warm start, whose dual variables
+            belong to the other problem.
 
         Examples
         --------
@@ -322,7 +328,13 @@ class AntidoteLoss(nn.Module):
         >>> per_class.set_forget_rate([0.1, 0.0, 0.3])
         >>> [round(r, 4) for r in per_class.radius]
         [0.1054, 0.0, 0.3567]
+        >>> criterion.set_forget_rate([0.1, 0.3], per_class=True)  # now one ball per class
+        >>> criterion.per_class
+        True
         """
+        if per_class is not None and bool(per_class) != self.per_class:
+            self.per_class = bool(per_class)
+            self.reset()
         if isinstance(forget_rate, Sequence | Tensor | np.ndarray):
             if not self.per_class:
                 raise ValueError(

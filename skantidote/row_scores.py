@@ -83,7 +83,11 @@ def score_rows(net, X, y, sample_weight=None, *, probabilities: bool = True) -> 
                 losses = per_sample(logits, target)
             else:
                 losses = F.cross_entropy(logits, target, reduction="none")
-            weights = weigh(losses, reference)
+            if getattr(net.criterion_, "per_class", False):
+                # One ball per class: the rows' classes, and their number from the logits.
+                weights = weigh(losses, reference, classes=target, n_classes=logits.shape[1])
+            else:
+                weights = weigh(losses, reference)
         else:
             weights = torch.ones(len(target), dtype=torch.float64, device=logits.device)
         if reference is not None:

@@ -261,6 +261,21 @@ def test_noise_rate_estimate_finds_the_rate_and_sets_the_radius(noisy_digits_30)
     np.testing.assert_allclose(rates, 1 - np.diag(confusion) / confusion.sum(axis=1))
 
 
+def test_per_class_estimate_gives_every_class_its_own_rate(noisy_digits_30):
+    X, y, corrupted = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3, per_class=True)
+    net = _digits_net([ReweightingWarmup(3), estimate]).fit(X, y)
+    criterion = net.criterion_
+    assert criterion.per_class
+    # One radius per class: each that of the class's running rate.
+    expected = [-math.log(1 - r) for r in estimate.class_rates_]
+    assert criterion.radius == pytest.approx(expected)
+    true_rates = [corrupted[y == k].mean() for k in range(10)]
+    assert np.abs(estimate.class_rates_ - true_rates).mean() < 0.06
+    # The overall rate is still the running average of the overall disagreement.
+    assert estimate.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
+
+
 def test_noise_rate_estimate_can_only_observe(noisy_digits_30):
     X, y, _ = noisy_digits_30
     estimate = NoiseRateEstimate(warmup_epochs=3, sets_forget_rate=False)

@@ -182,6 +182,35 @@ def test_sample_weights_flag_noisy_rows(digits):
     np.testing.assert_allclose(weights, expected, rtol=1e-4, atol=1e-6)
 
 
+def test_per_class_balls_keep_every_class_share(digits):
+    X, y = digits
+    # Noise on two classes only: a single ball forgets them far more than the rest.
+    rng = np.random.default_rng(0)
+    y_noisy = y.copy()
+    flip = np.isin(y, [3, 8]) & (rng.random(len(y)) < 0.4)
+    y_noisy[flip] = (y[flip] + 1) % 10
+    params = dict(max_epochs=15, random_state=0)
+    per_class = AntidoteClassifier(per_class=True, **params).fit(X, y_noisy)
+    criterion = per_class.net_.criterion_
+    assert criterion.per_class and len(criterion.radius) == 10
+    # Each class's own estimated rate: the noisy labels' classes forget more.
+    rates = dict(per_class.net_.callbacks_)["noise_rate"].class_rates_
+    assert criterion.radius == pytest.approx([-math.log(1 - r) for r in rates])
+    noisy_classes = [4, 9]  # where the flipped labels landed
+    assert rates[noisy_classes].min() > np.delete(rates, noisy_classes).max()
+    for k in noisy_classes:
+        assert rates[k] == pytest.approx(flip[y_noisy == k].mean(), abs=0.06)
+    # The weights keep every class's share: mean 1 within each class.
+    weights = per_class.sample_weights_
+    for k in range(10):
+        assert weights[y_noisy == k].mean() == pytest.approx(1.0, rel=1e-6)
+    assert weights[flip].mean() < 0.5 * weights[~flip].mean()
+    # A given rate is the same in every class.
+    given = AntidoteClassifier(per_class=True, forget_rate=0.2, **params).fit(X, y_noisy)
+    assert given.net_.criterion_.per_class
+    assert given.net_.criterion_.radius == pytest.approx(-math.log(0.8))
+
+
 def test_forget_rate_and_delta_set_the_radius(blobs):
     X, y = blobs
     clf = fast(max_epochs=1, forget_rate=0.4).fit(X, y)

@@ -6,9 +6,11 @@ One CSV row per cell ``(dataset, noise, rate, method, seed)`` at a number of ``e
     python -m benchmarks.run suite --tier quick   # about 2 min on 2 CPU cores (regressions)
     python -m benchmarks.run suite --tier full    # the whole grid (hours on a CPU)
 
-Columns: ``accuracy`` on the clean 30 % test split; ``fit_s`` wall time of ``fit``
-(CleanLearning: its 5 cross-validation fits + the final fit); ``epoch_s`` = ``fit_s`` /
-epochs of all fits; ``peak_rss_mb`` the process's peak resident set size
+Columns: ``accuracy`` on the clean 30 % test split; ``estimated_noise`` and
+``class_noise_mae`` for the methods that estimate the noise (``noise_rate_``, and the mean
+absolute error of ``class_noise_rates_`` against the true per-class rates); ``fit_s``
+wall time of ``fit`` (CleanLearning: its 5 cross-validation fits + the final fit);
+``epoch_s`` = ``fit_s`` / epochs of all fits; ``peak_rss_mb`` the process's peak resident set size
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) after the fit and ``rss_delta_mb`` its
 growth during the fit -- a process-wide high-water mark, so the delta is 0 when the fit
 stayed below an earlier peak (torch allocations are not seen by ``tracemalloc``, hence
@@ -35,16 +37,18 @@ from benchmarks.runner import Cell, Experiment, Row
 FIELDS = (
     "dataset", "noise", "rate", "method", "seed", "epochs", "warmup", "batch_size", "module",
     "accuracy", "fit_s", "epoch_s", "n_epochs", "peak_rss_mb", "rss_delta_mb", "n_train",
-    "actual_noise", "threads", "host", "time",
+    "actual_noise", "estimated_noise", "class_noise_mae", "threads", "host", "time",
 )
 KEY = ("dataset", "noise", "rate", "method", "seed", "epochs")
 
 # Grid of the full tier: dataset -> list of (noise, rate); epochs per dataset (the same for
 # every method of that dataset; see benchmarks/README.md).
 FULL_GRID = {
-    "digits": [("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2), ("pair", 0.4)],
-    "adult": [("sym", 0.2), ("sym", 0.4)],
-    "letter": [("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2), ("pair", 0.4)],
+    "digits": [("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2), ("pair", 0.4),
+               ("classcond", 0.2), ("classcond", 0.4)],
+    "adult": [("sym", 0.2), ("sym", 0.4), ("classcond", 0.2), ("classcond", 0.4)],
+    "letter": [("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2), ("pair", 0.4),
+               ("classcond", 0.2), ("classcond", 0.4)],
     "synthetic": [("sym", 0.4), ("instance", 0.4)],
 }
 FULL_EPOCHS = {"digits": 100, "adult": 10, "letter": 20, "synthetic": 20}
@@ -115,6 +119,7 @@ def run_cell(cell: Cell) -> list[Row]:
     rss1 = _peak_rss_mb()
     acc = float(np.mean(est.predict(split.X_test) == split.y_test))
     n_ep = n_epochs_trained(est)
+    estimated, class_mae = _noise_estimates(est, y_noisy, is_noisy)
     total_epochs = n_ep * (6 if method == "cleanlab" else 1)
     return [{
         "dataset": dataset, "noise": noise, "rate": f"{rate:g}", "method": method,
@@ -124,9 +129,21 @@ def run_cell(cell: Cell) -> list[Row]:
         "epoch_s": f"{fit_s / max(total_epochs, 1):.4f}", "n_epochs": n_ep,
         "peak_rss_mb": f"{rss1:.0f}", "rss_delta_mb": f"{rss1 - rss0:.0f}",
         "n_train": len(y_fit), "actual_noise": f"{float(np.mean(is_noisy)):.4f}",
+        "estimated_noise": estimated, "class_noise_mae": class_mae,
         "threads": torch.get_num_threads(), "host": platform.node(),
         "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
     }]
+
+
+def _noise_estimates(est, y_noisy: np.ndarray, is_noisy: np.ndarray) -> tuple[str, str]:
+    """An estimating method's ``noise_rate_``, and the mean absolute error of its per-class
+    rates against the true fraction of wrong labels among each given class's rows ("" for
+    the others)."""
+    if not hasattr(est, "class_noise_rates_"):
+        return "", ""
+    truth = np.array([is_noisy[y_noisy == k].mean() for k in range(len(est.classes_))])
+    error = np.nanmean(np.abs(est.class_noise_rates_ - truth))
+    return f"{est.noise_rate_:.4f}", f"{error:.4f}"
 
 
 def summary(rows: list[Row]) -> str:

@@ -14,6 +14,11 @@ import pandas as pd
 from benchmarks.methods import ANTIDOTE_METHODS, METHODS
 from benchmarks.reports.markdown import mean_std, table
 
+#: Short names of the ANTIDOTE variants in the target columns' headers.
+VARIANT_NAMES = {
+    "antidote_kl": "KL", "antidote_alpha": "alpha", "antidote_auto": "auto",
+    "antidote_per_class": "per class",
+}
 #: AntidoteClassifier's default max_epochs: the training length a user gets.
 DEFAULT_EPOCHS = 100
 
@@ -52,8 +57,10 @@ def markdown(df: pd.DataFrame, title: str, command: str, source: str, runs: str)
              "labels (`clean` = ceiling, not ranked). Target for ANTIDOTE (each variant "
              "against the best of the baselines and cleanlab): best, or within one std (of "
              "that best method) of it and not more than 1 point below it.", ""]
-    head = ["dataset", "noise", "rate", "epochs", "n"] + methods + ["KL vs target",
-                                                                   "alpha vs target"]
+    variants = [m for m in ANTIDOTE_METHODS if m in methods]
+    head = ["dataset", "noise", "rate", "epochs", "n"] + methods + [
+        f"{VARIANT_NAMES[m]} vs target" for m in variants
+    ]
     rows = []
     summary = []
     for key, cell in s.groupby(["dataset", "noise", "rate", "epochs"], sort=False):
@@ -71,7 +78,7 @@ def markdown(df: pd.DataFrame, title: str, command: str, source: str, runs: str)
             if by.at[m, "n"] < by["n"].max():
                 txt += f" (n={int(by.at[m, 'n'])})"
             row.append(txt)
-        for m in ANTIDOTE_METHODS:
+        for m in variants:
             # Each ANTIDOTE variant against the best of the other noisy-label methods
             # (baselines, not the other ANTIDOTE variant).
             rivals = ranked.drop(index=[a for a in ANTIDOTE_METHODS if a != m], errors="ignore")

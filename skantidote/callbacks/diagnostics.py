@@ -19,7 +19,8 @@ class ReweightingDiagnostics(Callback):
     :class:`~skantidote.divergences.DualSolution` of
     :class:`~skantidote.loss.AntidoteLoss`; ``None`` for a batch that was not reweighted or
     for another criterion). At the end of the epoch it records in the epoch's history row
-    ``lambda`` and ``tau`` (means over the reweighted batches; NaN when none was) and
+    ``lambda`` and ``tau`` (means over the reweighted batches, and with one ball per class
+    over the classes whose values are finite; NaN when none was) and
     ``forgotten`` (the fraction of reweighted rows whose weight is below
     :data:`~skantidote.loss.FORGOTTEN_WEIGHT`). The batch step does no extra work, and on
     an accelerator all values are read back to the host in one transfer per epoch, so the
@@ -55,7 +56,9 @@ class ReweightingDiagnostics(Callback):
     def on_epoch_end(self, net, **kwargs) -> None:
         solutions = getattr(self, "solutions_", None)
         if solutions:
-            duals = torch.stack([torch.stack((s.lam, s.tau)) for s in solutions])
+            duals = torch.stack(
+                [torch.stack((_over_classes(s.lam), _over_classes(s.tau))) for s in solutions]
+            )
             weights = torch.cat([s.weights for s in solutions])
             forgotten = (weights < FORGOTTEN_WEIGHT).to(duals.dtype).mean()
             # One transfer per epoch.
@@ -67,3 +70,15 @@ class ReweightingDiagnostics(Callback):
         net.history.record("lambda", lam)
         net.history.record("tau", tau)
         net.history.record("forgotten", forgotten)
+
+
+def _over_classes(value: torch.Tensor) -> torch.Tensor:
+    """A dual variable as one number: a per-class one averaged over its finite entries.
+
+    Classes absent from a batch, or not reweighted (radius 0), have infinite
+    temperatures; they say nothing about how sharply the others were reweighted.
+    """
+    if value.ndim == 0:
+        return value
+    finite = torch.isfinite(value)
+    return torch.where(finite, value, 0.0).sum() / finite.sum().clamp_min(1)

@@ -98,7 +98,11 @@ class RunningNoiseRate(Callback, ABC):
         self.noise_rate_ = float(min(self.next_rate(epoch, estimate), MAX_FORGET_RATE))
         criterion = net.criterion_
         if self.sets_forget_rate and hasattr(criterion, "set_forget_rate"):
-            criterion.set_forget_rate(self.noise_rate_)
+            self.apply_rate(criterion)
+
+    def apply_rate(self, criterion) -> None:
+        """Set the criterion's forget rate from the estimate."""
+        criterion.set_forget_rate(self.noise_rate_)
 
     def next_rate(self, epoch: int, estimate: float) -> float:
         """The forget rate after ``epoch`` (counted from 1), given its ``estimate``.
@@ -179,11 +183,17 @@ class NoiseRateEstimate(RunningNoiseRate):
     sets_forget_rate : bool, default=True
         Set the criterion's forget rate (its ``set_forget_rate`` method) from the estimate;
         when False the callback only estimates, e.g. for a fit given a forget rate.
+    per_class : bool, default=False
+        Give an :class:`~skantidote.loss.AntidoteLoss` one ball per class, each with its
+        class's running rate (``class_rates_``), instead of one ball with the overall rate.
 
     Attributes
     ----------
     noise_rate_ : float
         The current estimate: the forget rate the criterion has.
+    class_rates_ : ndarray of shape (n_classes,)
+        The running average of each class's disagreement rate (``class_noise_rates``),
+        kept alike from the end of the warm-up; the rates ``per_class`` sets.
     confusion_ : ndarray of shape (n_classes, n_classes)
         The last epoch's counts of training rows by given class (rows) and predicted class
         (columns).
@@ -213,9 +223,17 @@ class NoiseRateEstimate(RunningNoiseRate):
     True
     """
 
+    def __init__(
+        self, warmup_epochs: int = 10, smoothing: float = 0.5, sets_forget_rate: bool = True,
+        per_class: bool = False,
+    ) -> None:
+        super().__init__(warmup_epochs, smoothing, sets_forget_rate)
+        self.per_class = per_class
+
     def initialize(self):
         super().initialize()
         self.confusion_ = None
+        self.class_rates_ = None
         self._counts = None
         return self
 
@@ -241,6 +259,28 @@ class NoiseRateEstimate(RunningNoiseRate):
         n_classes = math.isqrt(self._counts.numel())
         self.confusion_ = self._counts.cpu().numpy().reshape(n_classes, n_classes)
         return 1.0 - np.trace(self.confusion_) / max(self.confusion_.sum(), 1)
+
+    def next_rate(self, epoch: int, estimate: float) -> float:
+        """The overall rate as for every estimate; the per-class rates averaged alike."""
+        rates = self.class_noise_rates()
+        if self.class_rates_ is None or epoch == self.warmup_epochs:
+            # A class without rows this epoch starts from the overall rate.
+            self.class_rates_ = np.where(np.isnan(rates), estimate, rates)
+        else:
+            # ... and keeps its previous rate.
+            current = np.where(np.isnan(rates), self.class_rates_, rates)
+            self.class_rates_ = (
+                self.smoothing * self.class_rates_ + (1.0 - self.smoothing) * current
+            )
+        return super().next_rate(epoch, estimate)
+
+    def apply_rate(self, criterion) -> None:
+        """One rate for one ball, or (``per_class``) each class's rate for its own ball."""
+        if not (self.per_class and hasattr(criterion, "per_class")):
+            criterion.set_forget_rate(self.noise_rate_)
+            return
+        rates = np.minimum(self.class_rates_, MAX_FORGET_RATE)
+        criterion.set_forget_rate(rates.tolist(), per_class=True)
 
     def fitted_attributes(self) -> dict:
         if self.confusion_ is None:
