@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         csv, index=False)
     settings = {
         "quick": args.quick, "threads": torch.get_num_threads(), "wall": args.wall,
+        "per_class": args.per_class,
         "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
         "python": platform.python_version(),
     }

@@ -18,6 +18,8 @@ def run_command(settings: dict) -> str:
         flags.append(f"--threads {settings['threads']}")
     if settings["wall"]:
         flags.append("--wall")
+    if settings.get("per_class"):
+        flags.append("--per-class")
     return " ".join(["python -m benchmarks.micro.loss_speed", *flags])
 
 
@@ -44,6 +46,22 @@ def markdown(medians: pd.DataFrame, settings: dict, command: str) -> str:
           f"{t['chi2'] / t['ce']:.3f}"] for (batch, classes), t in steps.iterrows()],
         align=":",
     )
+    if "kl_per_class" in steps.columns:
+        lines += [
+            "",
+            "One ball per class (`AntidoteLoss(per_class=True)`, the same rate in every "
+            "class), against the one-ball step of the same divergence:",
+            "",
+            *table(
+                ["batch", "classes", "KL per class (ms)", "/ KL", "chi2 per class (ms)",
+                 "/ chi2"],
+                [[str(int(batch)), str(int(classes)), f"{t['kl_per_class'] * 1e3:.3f}",
+                  f"{t['kl_per_class'] / t['kl']:.3f}", f"{t['chi2_per_class'] * 1e3:.3f}",
+                  f"{t['chi2_per_class'] / t['chi2']:.3f}"]
+                 for (batch, classes), t in steps.iterrows()],
+                align=":",
+            ),
+        ]
     lines += ["", "## KL weight solve alone: skantidote vs scipy bisection on the host "
               "(authors' way)", ""]
     solves = medians[medians["kind"] == "solve"].pivot_table(
