@@ -37,7 +37,8 @@ from benchmarks.runner import Cell, Experiment, Row
 FIELDS = (
     "dataset", "noise", "rate", "method", "seed", "epochs", "warmup", "batch_size", "module",
     "accuracy", "fit_s", "epoch_s", "n_epochs", "peak_rss_mb", "rss_delta_mb", "n_train",
-    "actual_noise", "estimated_noise", "class_noise_mae", "threads", "host", "time",
+    "actual_noise", "estimated_noise", "class_noise_mae", "class_noise_rates",
+    "true_class_noise_rates", "threads", "host", "time",
 )
 KEY = ("dataset", "noise", "rate", "method", "seed", "epochs")
 
@@ -119,7 +120,7 @@ def run_cell(cell: Cell) -> list[Row]:
     rss1 = _peak_rss_mb()
     acc = float(np.mean(est.predict(split.X_test) == split.y_test))
     n_ep = n_epochs_trained(est)
-    estimated, class_mae = _noise_estimates(est, y_noisy, is_noisy)
+    estimated, class_mae, class_rates, true_rates = _noise_estimates(est, y_noisy, is_noisy)
     total_epochs = n_ep * (6 if method == "cleanlab" else 1)
     return [{
         "dataset": dataset, "noise": noise, "rate": f"{rate:g}", "method": method,
@@ -130,20 +131,38 @@ def run_cell(cell: Cell) -> list[Row]:
         "peak_rss_mb": f"{rss1:.0f}", "rss_delta_mb": f"{rss1 - rss0:.0f}",
         "n_train": len(y_fit), "actual_noise": f"{float(np.mean(is_noisy)):.4f}",
         "estimated_noise": estimated, "class_noise_mae": class_mae,
+        "class_noise_rates": class_rates, "true_class_noise_rates": true_rates,
         "threads": torch.get_num_threads(), "host": platform.node(),
         "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
     }]
 
 
-def _noise_estimates(est, y_noisy: np.ndarray, is_noisy: np.ndarray) -> tuple[str, str]:
-    """An estimating method's ``noise_rate_``, and the mean absolute error of its per-class
-    rates against the true fraction of wrong labels among each given class's rows ("" for
-    the others)."""
-    if not hasattr(est, "class_noise_rates_"):
-        return "", ""
-    truth = np.array([is_noisy[y_noisy == k].mean() for k in range(len(est.classes_))])
-    error = np.nanmean(np.abs(est.class_noise_rates_ - truth))
-    return f"{est.noise_rate_:.4f}", f"{error:.4f}"
+def _noise_estimates(
+    est, y_noisy: np.ndarray, is_noisy: np.ndarray
+) -> tuple[str, str, str, str]:
+    """A method's estimate of the noise rate, the mean absolute error of its per-class
+    rates against the true fraction of wrong labels among each given class's rows, and
+    both per-class vectors (space-separated); all "" for a method that estimates nothing.
+
+    ANTIDOTE: ``noise_rate_`` and ``class_noise_rates_``. cleanlab: from the confident
+    joint of its 5-fold out-of-fold probabilities (the inverse noise matrix
+    ``P(true | given)`` that ``CleanLearning`` computes with
+    ``estimate_py_and_noise_matrices_from_probabilities``), ``1 - P(true = k | given = k)``
+    per class, weighted by the given classes' frequencies overall.
+    """
+    if hasattr(est, "class_noise_rates_"):
+        overall, rates = est.noise_rate_, est.class_noise_rates_
+    elif getattr(est, "inverse_noise_matrix", None) is not None:
+        rates = 1.0 - np.diag(est.inverse_noise_matrix)
+        overall = float(np.asarray(est.ps) @ rates)
+    else:
+        return "", "", "", ""
+    truth = np.array([is_noisy[y_noisy == k].mean() for k in range(len(rates))])
+    error = np.nanmean(np.abs(rates - truth))
+    return (
+        f"{overall:.4f}", f"{error:.4f}", " ".join(f"{r:.4f}" for r in rates),
+        " ".join(f"{r:.4f}" for r in truth),
+    )
 
 
 def summary(rows: list[Row]) -> str:

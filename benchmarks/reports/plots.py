@@ -10,6 +10,11 @@ import pandas as pd
 from benchmarks.methods import ANTIDOTE_METHODS, METHODS
 from benchmarks.reports.suite import summarise
 
+#: The methods whose per-class noise estimates the suite records, and their plot labels.
+ESTIMATORS = {
+    "antidote_auto": "ANTIDOTE, in the run", "cleanlab": "cleanlab, 5-fold confident joint",
+}
+
 
 def suite_plots(df: pd.DataFrame, prefix: Path) -> list[Path]:
     """Accuracy per cell and method (bars, std as error bars) and ms per epoch per data set
@@ -54,4 +59,49 @@ def suite_plots(df: pd.DataFrame, prefix: Path) -> list[Path]:
     out.append(prefix.with_name(prefix.name + "_epoch_time.png"))
     ax.figure.savefig(out[1], dpi=120)
     plt.close(ax.figure)
-    return out
+    class_noise = class_noise_plot(df, prefix.with_name(prefix.name + "_class_noise.png"))
+    return out if class_noise is None else [*out, class_noise]
+
+
+def class_noise_plot(df: pd.DataFrame, path: Path) -> Path | None:
+    """Estimated against true per-class noise rates (every class of every seed), one panel
+    per noise cell that has them, ANTIDOTE's in-run estimate against cleanlab's confident
+    joint: ``path``; ``None`` when no row has per-class estimates."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if "class_noise_rates" not in df.columns:
+        return None
+    rows = df[df["class_noise_rates"].notna() & df["method"].isin(ESTIMATORS)]
+    if rows.empty:
+        return None
+    cells = list(dict.fromkeys(zip(rows["dataset"], rows["noise"], rows["rate"], strict=True)))
+    fig, axes = plt.subplots(
+        1, len(cells), figsize=(3.2 * len(cells), 3.4), squeeze=False, sharey=True
+    )
+    for ax, (dataset, noise, rate) in zip(axes[0], cells, strict=True):
+        cell = rows[(rows["dataset"] == dataset) & (rows["noise"] == noise)
+                    & (rows["rate"] == rate)]
+        for method, label in ESTIMATORS.items():
+            mine = cell[cell["method"] == method]
+            if mine.empty:
+                continue
+            estimated = np.concatenate([np.array(v.split(), float)
+                                        for v in mine["class_noise_rates"]])
+            true = np.concatenate([np.array(v.split(), float)
+                                   for v in mine["true_class_noise_rates"]])
+            mae = np.nanmean(np.abs(estimated - true))
+            ax.scatter(true, estimated, s=9, alpha=0.6, label=f"{label} (MAE {mae:.3f})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{dataset} {noise} {float(rate):g}", fontsize=9)
+        ax.set_xlabel("true rate of wrong labels in the class")
+        ax.legend(fontsize=6, loc="upper left")
+    axes[0][0].set_ylabel("estimated rate")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
