@@ -3,7 +3,7 @@
 Two estimates share one running average and one way of setting the criterion's forget
 rate: :class:`NoiseRateEstimate` for class labels (the network's confident disagreements
 with the labels) and :class:`ResidualNoiseRateEstimate` for numeric targets (the rows whose
-residuals a mixture of a narrow and a broad distribution assigns to the broad one).
+residuals lie beyond three standard deviations of the clean ones).
 """
 
 from __future__ import annotations
