@@ -77,13 +77,15 @@ def class_noise_plot(df: pd.DataFrame, path: Path) -> Path | None:
     rows = df[df["class_noise_rates"].notna() & df["method"].isin(ESTIMATORS)]
     if rows.empty:
         return None
-    cells = list(dict.fromkeys(zip(rows["dataset"], rows["noise"], rows["rate"], strict=True)))
+    cells = list(dict.fromkeys(
+        zip(rows["dataset"], rows["noise"], rows["rate"], rows["epochs"], strict=True)
+    ))
     fig, axes = plt.subplots(
         1, len(cells), figsize=(3.2 * len(cells), 3.4), squeeze=False, sharey=True
     )
-    for ax, (dataset, noise, rate) in zip(axes[0], cells, strict=True):
+    for ax, (dataset, noise, rate, epochs) in zip(axes[0], cells, strict=True):
         cell = rows[(rows["dataset"] == dataset) & (rows["noise"] == noise)
-                    & (rows["rate"] == rate)]
+                    & (rows["rate"] == rate) & (rows["epochs"] == epochs)]
         for method, label in ESTIMATORS.items():
             mine = cell[cell["method"] == method]
             if mine.empty:
@@ -97,7 +99,7 @@ def class_noise_plot(df: pd.DataFrame, path: Path) -> Path | None:
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.set_title(f"{dataset} {noise} {float(rate):g}", fontsize=9)
+        ax.set_title(f"{dataset} {noise} {float(rate):g}, {epochs} epochs", fontsize=9)
         ax.set_xlabel("true rate of wrong labels in the class")
         ax.legend(fontsize=6, loc="upper left")
     axes[0][0].set_ylabel("estimated rate")
