@@ -27,6 +27,9 @@ their targets are corrupted by the experiments with :mod:`skantidote.noise`'s
   one year), standardised.
 * ``friedman1``: ``make_friedman1(n_samples=2000, noise=1.0, random_state=0)`` (10
   features, 5 of them used by the target), standardised.
+* ``friedman3``: ``make_friedman3(n_samples=2000, noise=0.05, random_state=0)`` (4
+  features; the target, an arctangent of a ratio, is heavy-tailed and its errors
+  heteroscedastic), standardised.
 * ``adult-age``: UCI adult with ``age`` as the target (30,162 rows): the other 5 numeric
   columns standardised, the 8 categorical columns and ``income`` one-hot encoded, as for
   ``adult``.
@@ -40,7 +43,13 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_diabetes, load_digits, make_classification, make_friedman1
+from sklearn.datasets import (
+    load_diabetes,
+    load_digits,
+    make_classification,
+    make_friedman1,
+    make_friedman3,
+)
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -59,7 +68,7 @@ ADULT_FEATURES = {
 }
 
 DATASETS = ("digits", "letter", "adult", "synthetic")
-REGRESSION_DATASETS = ("diabetes", "friedman1", "adult-age")
+REGRESSION_DATASETS = ("diabetes", "friedman1", "friedman3", "adult-age")
 NOISES = ("sym", "pair", "instance", "classcond")
 
 
@@ -97,6 +106,9 @@ def _features_and_labels(name: str) -> tuple[pd.DataFrame, np.ndarray]:
         return pd.DataFrame(X), y
     if name == "friedman1":
         X, y = make_friedman1(n_samples=2000, noise=1.0, random_state=0)
+        return pd.DataFrame(X), y
+    if name == "friedman3":
+        X, y = make_friedman3(n_samples=2000, noise=0.05, random_state=0)
         return pd.DataFrame(X), y
     if name.startswith("synthetic"):
         n = int(name.split("-", 1)[1]) if "-" in name else 10_000

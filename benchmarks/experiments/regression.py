@@ -1,6 +1,6 @@
 """AntidoteRegressor against robust regression baselines on corrupted regression targets.
 
-For each data set (diabetes, friedman1, adult-age), corruption of the training targets
+For each data set (diabetes, friedman1, friedman3, adult-age), corruption of the training targets
 (:mod:`skantidote.noise`'s ``outlier_targets``, ``shifted_targets``, ``swapped_targets``
 with their defaults: uniform draws within 10 standard deviations of the mean, shifts of
 +/- 3 standard deviations, targets exchanged between rows), rate (0, 20 or 40 % of the
@@ -58,7 +58,7 @@ from benchmarks.runner import Cell, Experiment, Row
 from skantidote import AntidoteRegressor
 from skantidote.noise import outlier_targets, shifted_targets, swapped_targets
 
-DATASETS = ("diabetes", "friedman1", "adult-age")
+DATASETS = ("diabetes", "friedman1", "friedman3", "adult-age")
 #: Training rows kept, a random subsample of the 70 % split, where the split is larger.
 MAX_TRAIN = {"adult-age": 5000}
 #: corruption name -> function ``(y, rate, random_state) -> (y_corrupted, is_corrupted)``
