@@ -110,8 +110,9 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         ``forget_rate="auto"``, its estimated rate; with a given rate, the same in every
         class), so that no class, however small, is forgotten wholesale (see
         "Class-conditional forgetting" in the method guide). Not the default: on
-        class-conditional noise it beat the single ball in 2 of 6 cells (adult at 40 %,
-        by 4.7 points; letter at 20 %, by 0.3) and trailed it in 4 (by 0.2 to 0.7 points)
+        class-conditional noise it beat the single ball in 2 of 8 cells (adult at 40 %,
+        by 4.7 points; letter at 20 % in 20 epochs, by 0.3) and trailed it in 6 (by 0.2
+        to 0.8 points)
         (``benchmarks/results/suite.md``), and its training step costs about 1.45 times
         the single ball's on a CPU. Try it when a minority class is noisy.
     delta : float >= 0 or None, default=None
