@@ -80,10 +80,16 @@ def class_noise_plot(df: pd.DataFrame, path: Path) -> Path | None:
     cells = list(dict.fromkeys(
         zip(rows["dataset"], rows["noise"], rows["rate"], rows["epochs"], strict=True)
     ))
+    columns = min(4, len(cells))
+    rows_of_panels = -(-len(cells) // columns)
     fig, axes = plt.subplots(
-        1, len(cells), figsize=(3.2 * len(cells), 3.4), squeeze=False, sharey=True
+        rows_of_panels, columns, figsize=(3.2 * columns, 3.2 * rows_of_panels),
+        squeeze=False, sharex=True, sharey=True,
     )
-    for ax, (dataset, noise, rate, epochs) in zip(axes[0], cells, strict=True):
+    panels = axes.ravel()
+    for ax in panels[len(cells):]:
+        ax.set_visible(False)
+    for ax, (dataset, noise, rate, epochs) in zip(panels, cells, strict=False):
         cell = rows[(rows["dataset"] == dataset) & (rows["noise"] == noise)
                     & (rows["rate"] == rate) & (rows["epochs"] == epochs)]
         for method, label in ESTIMATORS.items():
@@ -100,9 +106,9 @@ def class_noise_plot(df: pd.DataFrame, path: Path) -> Path | None:
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_title(f"{dataset} {noise} {float(rate):g}, {epochs} epochs", fontsize=9)
-        ax.set_xlabel("true rate of wrong labels in the class")
         ax.legend(fontsize=6, loc="upper left")
-    axes[0][0].set_ylabel("estimated rate")
+    fig.supxlabel("true rate of wrong labels in the class")
+    fig.supylabel("estimated rate")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
