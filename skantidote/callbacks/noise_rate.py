@@ -406,6 +406,7 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
         super().initialize()
         self.residual_scale_ = math.nan
         self._residuals = []
+        self._n_outputs = 1
         return self
 
     def on_epoch_begin(self, net, **kwargs) -> None:
@@ -417,16 +418,17 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
         prediction = y_pred.detach().float().reshape(len(y_pred), -1)
         target = torch.as_tensor(batch[1], device=y_pred.device).float()
         # One residual norm per row, kept on the device until the epoch ends.
-        norms = torch.linalg.vector_norm(prediction - target.reshape(prediction.shape), dim=1)
-        self._residuals.append((norms, prediction.shape[1]))
+        self._residuals.append(
+            torch.linalg.vector_norm(prediction - target.reshape(prediction.shape), dim=1)
+        )
+        self._n_outputs = prediction.shape[1]
 
     def epoch_rate(self) -> float | None:
         if not self._residuals:
             return None
-        n_outputs = self._residuals[0][1]
-        norms = torch.cat([norm for norm, _ in self._residuals]).double().cpu().numpy()
+        norms = torch.cat(self._residuals).double().cpu().numpy()
         self._residuals = []
-        fraction, self.residual_scale_ = corrupted_fraction(norms, n_outputs)
+        fraction, self.residual_scale_ = corrupted_fraction(norms, self._n_outputs)
         return fraction
 
     def next_rate(self, epoch: int, estimate: float) -> float:
@@ -458,8 +460,8 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
         self.warn_if_unsettled(stacklevel + 1)
         if self.current_estimate() >= MAX_FORGET_RATE:
             warnings.warn(
-                f"The residuals put {self.history_[-1]:.0%} of the rows in the broad "
-                "(corrupted) component: the network has not fitted the bulk of the data, "
+                f"The residuals put {self.history_[-1]:.0%} of the rows beyond three clean "
+                "standard deviations: the network has not fitted the bulk of the data, "
                 f"so the forget rate was capped at {MAX_FORGET_RATE}. Train more epochs "
                 "or a larger network, or give forget_rate.",
                 UserWarning,
