@@ -5,8 +5,9 @@ For every cell (data set x noise model x seed) the shared split of
 the scikit-learn models); the training part's labels are corrupted and handed to every
 cleaner; the test part keeps its clean labels. Cleaners:
 
-* ``antidote-filter``: ``NoisyLabelFilter(estimator=AntidoteClassifier(forget_rate=0.2,
-  random_state=seed, <NET>), forget_rate="auto")``: one ANTIDOTE training run, scores
+* ``antidote-filter``: ``NoisyLabelFilter(estimator=AntidoteClassifier(random_state=seed,
+  <NET>), forget_rate="auto")``: one ANTIDOTE training run at the classifier's default
+  ``forget_rate="auto"`` (``--train-forget-rate r`` trains at a fixed rate instead), scores
   averaged over the last epochs, the rows whose predicted class is not their label flagged;
 * ``cleanlab-net``: ``CleanLearning(AntidoteClassifier(forget_rate=0.0,
   random_state=seed, <NET>), cv_n_folds=5, seed=seed).find_label_issues(X, y)``, i.e.
@@ -28,6 +29,9 @@ the OMP/BLAS threads to 1) so that the wall times of the methods are comparable 
 machine; within a cell the methods run back to back, in an order rotated with the seed, so
 that changes of the machine's load affect them alike. The configuration options are
 columns of the CSV and part of a cell's key: each configuration is a section of the report.
+``--methods`` runs some cleaners only; the report then takes the others (cleanlab and the
+references, which no filter option changes) from another configuration's run of the same
+cells, with the same ``max_epochs`` and ``warmup_epochs``.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ CONFIG = (
 )
 #: Defaults of the configuration options (as on the command line).
 DEFAULTS = {
-    "max_epochs": 100, "warmup_epochs": -1, "train_forget_rate": 0.2, "alt_forget_rate": 0.0,
+    "max_epochs": 100, "warmup_epochs": -1, "train_forget_rate": "auto", "alt_forget_rate": 0.0,
     "threshold": 0.5, "averaging_epochs": 5,
 }
 FIELDS = (
@@ -81,6 +85,24 @@ FIELDS = (
     "hgb_accuracy", "load_avg",
 )
 KEY = ("dataset", "noise", "seed", *CONFIG)
+#: Configuration columns that change the networks of every cleaner; the others change the
+#: filter only, so cleanlab's rows and the references are shared across them.
+NETWORK_CONFIG = ("max_epochs", "warmup_epochs")
+
+
+def forget_rate_option(text: str) -> float | str:
+    """A ``--train-forget-rate`` value: ``auto`` or a number in [0, 1)."""
+    if text == "auto":
+        return text
+    rate = float(text)
+    if not 0.0 <= rate < 1.0:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number in [0, 1), got {text!r}")
+    return rate
+
+
+def training_forget_rate(value: object) -> float | str:
+    """A forget rate as stored in the CSV (text or number), for AntidoteClassifier."""
+    return "auto" if str(value) == "auto" else float(value)
 
 
 def net_params(config: dict) -> dict:
@@ -99,7 +121,9 @@ def detect(
     net = net_params(config)
     if method in ("antidote-filter", "antidote-filter-alt"):
         key = "train_forget_rate" if method == "antidote-filter" else "alt_forget_rate"
-        estimator = AntidoteClassifier(forget_rate=config[key], random_state=seed, **net)
+        estimator = AntidoteClassifier(
+            forget_rate=training_forget_rate(config[key]), random_state=seed, **net
+        )
         cleaner = NoisyLabelFilter(
             estimator=estimator,
             forget_rate="auto",
@@ -145,7 +169,9 @@ def run_cell(cell: Cell) -> list[Row]:
             "n_train": len(y_train), "actual_noise": float(corrupted.mean())}
     rows = []
     # Rotate the order of the cleaners with the seed: none always runs first.
-    runners = [m for m in RUNNERS if m != "antidote-filter-alt" or config["alt_forget_rate"]]
+    runners = [
+        m for m in cell["methods"] if m != "antidote-filter-alt" or config["alt_forget_rate"]
+    ]
     shift = seed % len(runners)
 
     def score(method, flagged, quality, wall, cpu, extra):
@@ -176,11 +202,13 @@ def run_cell(cell: Cell) -> list[Row]:
             # (same estimator and seed): the rows whose label_quality is below t.
             score("antidote-filter-threshold", quality < config["threshold"], quality,
                   wall, cpu, extra)
-    for method, (X_ref, y_ref) in {
+    references = {
         "noisy (no cleaning)": (X_train, y_noisy),
         "oracle removal": (X_train[~corrupted], y_noisy[~corrupted]),
         "clean labels": (X_train, y_train),
-    }.items():
+    }
+    # The references go with cleanlab's run: a filter-only run borrows both.
+    for method, (X_ref, y_ref) in references.items() if "cleanlab-net" in runners else ():
         rows.append({**base, "method": method,
                      "hgb_accuracy": downstream(X_ref, y_ref, X_test, y_test, seed)})
     load = os.getloadavg()[0]
@@ -195,21 +223,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="max_epochs of both networks (default: the classifier's 100)")
     parser.add_argument("--warmup-epochs", type=int, default=DEFAULTS["warmup_epochs"],
                         help="warmup_epochs of both networks (-1: the classifier default)")
-    parser.add_argument("--train-forget-rate", type=float,
+    parser.add_argument("--train-forget-rate", type=forget_rate_option,
                         default=DEFAULTS["train_forget_rate"],
-                        help="forget_rate the filter's AntidoteClassifier trains with")
+                        help="forget_rate the filter's AntidoteClassifier trains with "
+                        "(default: 'auto', the classifier's default)")
     parser.add_argument("--threshold", type=float, default=DEFAULTS["threshold"],
                         help="also score NoisyLabelFilter(threshold=t) on the filter's run; "
                         "0: no")
     parser.add_argument("--alt-forget-rate", type=float, default=DEFAULTS["alt_forget_rate"],
                         help="training forget_rate of a second filter (a variant row); 0: none")
     parser.add_argument("--averaging-epochs", type=int, default=DEFAULTS["averaging_epochs"])
+    parser.add_argument("--methods", nargs="+", default=list(RUNNERS), choices=RUNNERS,
+                        help="cleaners to run (default: all); the report takes the others "
+                        "from a run of the same cells at the same max_epochs and "
+                        "warmup_epochs")
 
 
 def cells(args: argparse.Namespace) -> list[Cell]:
     config = {key: getattr(args, key) for key in CONFIG}
     return [
-        {"dataset": dataset, "noise": noise, "seed": seed, **config}
+        {"dataset": dataset, "noise": noise, "seed": seed, **config, "methods": args.methods}
         for dataset in args.datasets for noise in args.noises for seed in args.seeds
     ]
 

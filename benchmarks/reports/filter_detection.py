@@ -21,10 +21,15 @@ from benchmarks.experiments.filter_detection import (
     CONFIG,
     DATASETS,
     DEFAULTS,
+    NETWORK_CONFIG,
     NOISES,
     REFERENCES,
 )
 from benchmarks.reports.markdown import over_seeds, table
+from benchmarks.runner import canonical
+
+#: Rows a filter-only run borrows from another configuration's run of the same cells.
+SHARED_METHODS = ("cleanlab-net", "cleanlab-logreg", *REFERENCES)
 
 LABELS = {
     "antidote-filter": "NoisyLabelFilter (ANTIDOTE, 1 run)",
@@ -46,14 +51,20 @@ CELL_HEADER = (
 )
 
 
-def command_for(config: dict) -> str:
+def _rate_text(value: object) -> str:
+    """A training forget rate for the text: ``"auto"`` (quoted) or the number."""
+    return '"auto"' if canonical(value) == "auto" else canonical(value)
+
+
+def command_for(config: dict, filter_only: bool = False) -> str:
     """The command line that runs (or resumes) the grid of one configuration."""
     flags = []
     for key, default in DEFAULTS.items():
-        value = config[key]
-        if not np.isclose(float(value), float(default)):
-            value = int(value) if float(value).is_integer() and key != "threshold" else value
+        value = canonical(config[key])
+        if value != canonical(default):
             flags.append(f"--{key.replace('_', '-')} {value}")
+    if filter_only:
+        flags.append("--methods antidote-filter")
     return " ".join(["python -m benchmarks.run filter_detection", *flags])
 
 
@@ -64,11 +75,30 @@ def _configs(frame: pd.DataFrame) -> list[dict]:
     return sorted(configs, key=lambda c: command_for(c) != command_for(DEFAULTS))
 
 
-def _select(frame: pd.DataFrame, config: dict) -> pd.DataFrame:
+def _matching(frame: pd.DataFrame, config: dict, keys) -> np.ndarray:
     mask = np.ones(len(frame), dtype=bool)
-    for key, value in config.items():
-        mask &= np.isclose(frame[key].to_numpy(dtype=float), float(value))
-    return frame[mask]
+    for key in keys:
+        mask &= frame[key].map(canonical).to_numpy() == canonical(config[key])
+    return mask
+
+
+def _filter_only(frame: pd.DataFrame, config: dict) -> bool:
+    """Whether the configuration's cells ran the filter only (``--methods``)."""
+    own = frame[_matching(frame, config, CONFIG)]
+    return not own["method"].isin(SHARED_METHODS).any()
+
+
+def _select(frame: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """The configuration's rows; for a filter-only run, plus cleanlab's and the references'
+    rows of the same cells from a run at the same ``max_epochs`` and ``warmup_epochs``."""
+    own = frame[_matching(frame, config, CONFIG)]
+    if not _filter_only(frame, config):
+        return own
+    shared = frame[_matching(frame, config, NETWORK_CONFIG)
+                   & frame["method"].isin(SHARED_METHODS).to_numpy()]
+    cells = own[["dataset", "noise", "seed"]].drop_duplicates()
+    shared = shared.merge(cells, on=["dataset", "noise", "seed"])
+    return pd.concat([own, shared.drop_duplicates(["dataset", "noise", "seed", "method"])])
 
 
 def _config_title(config: dict) -> str:
@@ -81,16 +111,16 @@ def _config_title(config: dict) -> str:
     )
     if int(config["warmup_epochs"]) >= 0:
         title += f", warmup_epochs={int(config['warmup_epochs'])}"
-    if not np.isclose(config["train_forget_rate"], DEFAULTS["train_forget_rate"]):
-        title += f", filter trained at forget_rate={config['train_forget_rate']}"
+    if canonical(config["train_forget_rate"]) != canonical(DEFAULTS["train_forget_rate"]):
+        title += f", filter trained at forget_rate={_rate_text(config['train_forget_rate'])}"
     if int(config["averaging_epochs"]) != DEFAULTS["averaging_epochs"]:
         title += f", averaging_epochs={int(config['averaging_epochs'])}"
     return title
 
 
-def _tables(results: pd.DataFrame, config: dict) -> list[str]:
+def _tables(results: pd.DataFrame, config: dict, filter_only: bool) -> list[str]:
     """Summary (targets) and one table per data set x noise, for one configuration."""
-    alt, threshold = config["alt_forget_rate"], config["threshold"]
+    alt, threshold = float(config["alt_forget_rate"]), float(config["threshold"])
     seeds = sorted(results["seed"].unique())
     timed = results[results["method"].isin(CLEANERS)]
     lines = [
@@ -100,9 +130,17 @@ def _tables(results: pd.DataFrame, config: dict) -> list[str]:
         f"{timed['cpu_s'].sum() / 60:.1f} min CPU. Command:",
         "",
         "```",
-        command_for(config),
+        command_for(config, filter_only),
         "```",
         "",
+        *([
+            "This configuration ran the filter only: cleanlab's rows and the references "
+            "are those of the same cells in another configuration's run at the same "
+            "`max_epochs` and `warmup_epochs` (the same networks and seeds; nothing in "
+            "them depends on the filter's options), run at another time, so the time "
+            "ratios compare runs under different loads of the machine.",
+            "",
+        ] if filter_only else []),
         "### Summary",
         "",
     ]
@@ -116,7 +154,8 @@ def _tables(results: pd.DataFrame, config: dict) -> list[str]:
             by = {m: cell[cell["method"] == m].set_index("seed") for m in cell["method"].unique()}
             theirs = by.get("cleanlab-net")
             for method, name in (
-                ("antidote-filter", f"auto, trained at {config['train_forget_rate']}"),
+                ("antidote-filter",
+                 f"auto, network trained at {_rate_text(config['train_forget_rate'])}"),
                 ("antidote-filter-threshold", f"threshold={threshold} (variant)"),
                 ("antidote-filter-alt", f"auto, trained at {alt} (variant)"),
             ):
@@ -170,7 +209,7 @@ def markdown(frame: pd.DataFrame, command: str, source: str) -> str:
     every configuration in the CSV."""
     configs = _configs(frame)
     first = configs[0]
-    threshold = first["threshold"]
+    threshold = float(first["threshold"])
     variants = []
     if threshold:
         variants.append(
@@ -179,7 +218,7 @@ def markdown(frame: pd.DataFrame, command: str, source: str) -> str:
             f"`NoisyLabelFilter(threshold={threshold})` flags (an experiment, the same in "
             "every cell)."
         )
-    if first["alt_forget_rate"]:
+    if float(first["alt_forget_rate"]):
         variants.append(
             f"`forget_rate {first['alt_forget_rate']}` row: the filter with its network "
             f"trained at `forget_rate={first['alt_forget_rate']}` instead (an experiment, "
@@ -193,7 +232,7 @@ def markdown(frame: pd.DataFrame, command: str, source: str) -> str:
         "CSV if interrupted, and rewrites this file):",
         "",
         "```",
-        *[command_for(config) for config in configs],
+        *[command_for(config, _filter_only(frame, config)) for config in configs],
         "```",
         "",
         "**Protocol.** 70/30 stratified split per seed; the training part's labels are "
@@ -205,7 +244,8 @@ def markdown(frame: pd.DataFrame, command: str, source: str) -> str:
         "networks and the folds).",
         "",
         "**Methods.** `NoisyLabelFilter(estimator=AntidoteClassifier(forget_rate="
-        f"{first['train_forget_rate']}, random_state=seed, <NET>), forget_rate=\"auto\", "
+        f"{_rate_text(first['train_forget_rate'])}, random_state=seed, <NET>), "
+        "forget_rate=\"auto\", "
         f"averaging_epochs={int(first['averaging_epochs'])}, random_state=seed)` (one "
         "training run, scores averaged over its last epochs; flagged: the rows whose "
         "averaged predicted class differs from their label) against "
@@ -235,7 +275,7 @@ def markdown(frame: pd.DataFrame, command: str, source: str) -> str:
     ]
     for config in configs:
         lines += ["", f"## Configuration: {_config_title(config)}", ""]
-        lines += _tables(_select(frame, config), config)
+        lines += _tables(_select(frame, config), config, _filter_only(frame, config))
     lines += [
         "",
         "`flagged`: fraction of training rows flagged; `est. noise`: the filter's "
