@@ -246,9 +246,11 @@ def test_noise_rate_estimate_finds_the_rate_and_sets_the_radius(noisy_digits_30)
     assert estimate.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
     # The criterion forgets at the estimated rate, from the given 0.05.
     assert net.criterion_.radius == pytest.approx(-math.log(1 - estimate.noise_rate_))
-    # Every epoch's estimate is the fraction of rows predicted as another class.
+    # Every epoch's estimate is the fraction of rows off the calibrated joint's diagonal,
+    # whose rows hold each given class's number of rows.
     confusion = estimate.confusion_
-    assert confusion.sum() == len(y) and confusion.shape == (10, 10)
+    assert confusion.shape == (10, 10)
+    np.testing.assert_allclose(confusion.sum(axis=1), np.bincount(y, minlength=10))
     last = 1 - np.trace(confusion) / confusion.sum()
     assert net.history[-1]["noise_estimate"] == pytest.approx(last)
     assert estimate.history_[-1] == pytest.approx(last)
@@ -259,6 +261,57 @@ def test_noise_rate_estimate_finds_the_rate_and_sets_the_radius(noisy_digits_30)
     assert estimate.noise_rate_ == pytest.approx(rate)
     rates = estimate.class_noise_rates()
     np.testing.assert_allclose(rates, 1 - np.diag(confusion) / confusion.sum(axis=1))
+
+
+def _feed_epoch(estimate, logits, labels, batch_size=50):
+    """One epoch of training batches with the given logits, as the net would report them."""
+    estimate.on_epoch_begin(None)
+    for start in range(0, len(labels), batch_size):
+        rows = slice(start, start + batch_size)
+        estimate.on_batch_end(
+            None, batch=(None, labels[rows]), training=True, y_pred=logits[rows]
+        )
+    return estimate.epoch_rate()
+
+
+def test_noise_rate_estimate_is_cleanlabs_calibrated_confident_joint():
+    cleanlab_count = pytest.importorskip("cleanlab.count")
+    rng = np.random.default_rng(0)
+    n_classes, n = 4, 600
+    labels = rng.integers(n_classes, size=n)
+    # Confident on the label for most rows, on another class for a fifth, and unsure of
+    # everything for some: the thresholds, the left-out rows and the calibration all matter.
+    truth = np.where(rng.random(n) < 0.2, rng.integers(n_classes, size=n), labels)
+    logits = rng.normal(size=(n, n_classes))
+    logits[np.arange(n), truth] += rng.choice([0.0, 2.0, 4.0], size=n, p=[0.15, 0.35, 0.5])
+    logits = torch.as_tensor(logits, dtype=torch.float32)
+    proba = torch.softmax(logits, dim=1).double().numpy()
+
+    estimate = NoiseRateEstimate().initialize()
+    _feed_epoch(estimate, logits, torch.as_tensor(labels))
+    # The thresholds are each class's mean probability on the rows labelled with it.
+    expected = [proba[labels == k, k].mean() for k in range(n_classes)]
+    np.testing.assert_allclose(estimate.thresholds_, expected, rtol=1e-5)
+    # The next epoch counts with them: cleanlab's calibrated confident joint (given x
+    # true; cleanlab rounds to whole rows, hence the tolerance of one row).
+    rate = _feed_epoch(estimate, logits, torch.as_tensor(labels))
+    joint = cleanlab_count.compute_confident_joint(labels, proba, calibrate=True)
+    np.testing.assert_allclose(estimate.confusion_, joint, atol=1.0)
+    assert rate == pytest.approx(1 - np.trace(joint) / joint.sum(), abs=n_classes / n)
+
+
+def test_noise_rate_estimate_takes_a_class_nobody_is_sure_of_as_clean():
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    # Class 2's rows are spread evenly: no class reaches its threshold on them.
+    logits = torch.log(torch.tensor([
+        [0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.9, 0.05, 0.05],
+        [0.34, 0.33, 0.33], [0.33, 0.34, 0.33],
+    ]))
+    estimate = NoiseRateEstimate().initialize()
+    rate = _feed_epoch(estimate, logits, labels)
+    np.testing.assert_allclose(estimate.confusion_, [[2, 0, 0], [1, 1, 0], [0, 0, 2]])
+    assert rate == pytest.approx(1 / 6)
+    np.testing.assert_allclose(estimate.class_noise_rates(), [0, 0.5, 0])
 
 
 def test_per_class_estimate_gives_every_class_its_own_rate(noisy_digits_30):
@@ -295,7 +348,7 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
     sevens = np.flatnonzero(y == 7)
     swapped[sevens[: int(0.7 * len(sevens))]] = 1
     estimate = NoiseRateEstimate(warmup_epochs=2)
-    _digits_net([ReweightingWarmup(2), estimate], max_epochs=12).fit(X, swapped)
+    _digits_net([ReweightingWarmup(2), estimate], max_epochs=20).fit(X, swapped)
     with pytest.warns(UserWarning, match=r"classes \['seven'\] are predicted as another"):
         estimate.warn_if_unreliable([str(i) if i != 7 else "seven" for i in range(10)])
     with pytest.raises(ValueError, match="smoothing must be a number in"):

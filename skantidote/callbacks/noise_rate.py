@@ -26,9 +26,10 @@ __all__ = [
 MAX_FORGET_RATE = 0.9
 #: Fewer reweighted epochs than this and the estimate may not have settled.
 MIN_SETTLING_EPOCHS = 5
-#: The probability the network must give another class than the label for the row to count
-#: as mislabeled: at least half, i.e. more than all other classes together.
-MIN_CONFIDENCE = 0.5
+#: Every class's confidence threshold in the first epoch, before any epoch has measured
+#: the network's confidence on the class (see :class:`NoiseRateEstimate`): at least half,
+#: more than all other classes together.
+FIRST_EPOCH_THRESHOLD = 0.5
 #: Quantile of the residual norms that the clean residuals' scale is read from: below the
 #: clean fraction whatever the noise (up to 75 % corrupted rows).
 SCALE_QUANTILE = 0.25
@@ -153,24 +154,34 @@ class NoiseRateEstimate(RunningNoiseRate):
     Networks learn the clean rows' patterns before they memorise the wrong labels, and
     ANTIDOTE keeps them from memorising: so while the network trains, the rows whose
     label it confidently does not predict are mostly those whose label is wrong. In every
-    epoch the callback counts, over the training batches, how often the network's
-    prediction (from the very logits the step computes, so nothing is recomputed) differs
-    from the given label with a probability of at least one half, per given class and
-    predicted class; rows where it hesitates count as agreeing, so that hard clean rows are
-    not mistaken for noise. From the end of the warm-up on,
-    it sets the criterion's forget rate to a running average (weight ``smoothing`` on the
-    past) of the epoch's disagreement rate, so the radius follows the network as it
-    separates the clean rows from the wrong ones; the estimate and the forgetting then
-    settle together. The counts stay on the device and are read once per epoch.
+    epoch the callback builds a *confident joint* of given and true classes, as cleanlab
+    does from out-of-fold probabilities, but from the very logits the training step
+    computes (nothing is recomputed, no model is refitted):
 
-    The estimate still counts the network's confident errors on clean rows as noise, and
-    misses wrong labels the network has come to predict (with heavy noise on two classes,
-    it learns part of it), so it can be off by several points on small or hard tables
-    (``benchmarks/results/small_tables.md`` lists it against the truth); and it cannot
-    tell a class whose wrong labels outnumber its right ones: the network then
-    learns the wrong labels as the class. It warns about both cases it can see: too few
-    reweighted epochs to settle, and classes predicted as another class more often than
-    as themselves.
+    * each class ``j`` has a confidence threshold, the mean probability the network gave
+      ``j`` on the rows labelled ``j`` in the previous epoch (``FIRST_EPOCH_THRESHOLD``
+      in the first): what "confident" means for that class on this table, high on an easy
+      or clean one, lower on a hard or noisy one;
+    * a row labelled ``i`` is counted as truly ``j`` when the network gives ``j`` at least
+      ``j``'s threshold (the most probable such class if several are); a row with no class
+      above its threshold is left out, so the hard clean rows on which the network
+      hesitates are not counted as noise;
+    * each given class's counts are scaled to its number of rows (calibration), and the
+      estimate is the fraction of rows off the diagonal.
+
+    From the end of the warm-up on, it sets the criterion's forget rate to a running
+    average (weight ``smoothing`` on the past) of the epoch's estimate, so the radius
+    follows the network as it separates the clean rows from the wrong ones; the estimate
+    and the forgetting then settle together. The counts stay on the device and are read
+    once per epoch.
+
+    The estimate misses wrong labels the network has come to predict: on a small table the
+    network memorises some of the wrong labels it is not told to forget, and the estimate
+    then drifts down with them (``benchmarks/results/small_tables.md`` lists it against
+    the truth). It cannot tell a class whose wrong labels outnumber its right ones: the
+    network then learns the wrong labels as the class. It warns about both cases it can
+    see: too few reweighted epochs to settle, and classes estimated to be another class
+    for more than half of their rows.
 
     Parameters
     ----------
@@ -192,14 +203,18 @@ class NoiseRateEstimate(RunningNoiseRate):
     noise_rate_ : float
         The current estimate: the forget rate the criterion has.
     class_rates_ : ndarray of shape (n_classes,)
-        The running average of each class's disagreement rate (``class_noise_rates``),
+        The running average of each class's estimated rate (``class_noise_rates``),
         kept alike from the end of the warm-up; the rates ``per_class`` sets.
     confusion_ : ndarray of shape (n_classes, n_classes)
-        The last epoch's counts of training rows by given class (rows) and predicted class
-        (columns).
+        The last epoch's calibrated confident joint: the estimated number of training rows
+        by given class (rows) and true class (columns); each row sums to the class's
+        number of training rows.
+    thresholds_ : ndarray of shape (n_classes,)
+        Each class's confidence threshold for the next epoch: the mean probability the
+        network gave the class on its labelled rows in the last epoch.
     history_ : list of float
-        Each epoch's disagreement rate, also recorded as ``noise_estimate`` in the net's
-        history.
+        Each epoch's estimate (the fraction of rows off the calibrated joint's diagonal),
+        also recorded as ``noise_estimate`` in the net's history.
 
     Examples
     --------
@@ -233,31 +248,61 @@ class NoiseRateEstimate(RunningNoiseRate):
     def initialize(self):
         super().initialize()
         self.confusion_ = None
+        self.thresholds_ = None
         self.class_rates_ = None
+        self._thresholds = None
         self._counts = None
+        self._label_confidence = None
         return self
 
     def on_epoch_begin(self, net, **kwargs) -> None:
         self._counts = None
+        self._label_confidence = None
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training or y_pred is None or y_pred.ndim != 2:
             return
         n_classes = y_pred.shape[1]
-        target = torch.as_tensor(batch[1], device=y_pred.device).long()
-        confidence, predicted = torch.softmax(y_pred.detach().float(), dim=1).max(dim=1)
-        # A disagreement counts only where the network gives the other class at least half
-        # the probability: hard clean rows, on which it hesitates, are not counted as noise.
-        predicted = torch.where(confidence >= MIN_CONFIDENCE, predicted, target)
-        # One bincount of (given, predicted) pairs: a few tensor operations, no host read.
-        counts = torch.bincount(target * n_classes + predicted, minlength=n_classes**2)
-        self._counts = counts if self._counts is None else self._counts + counts
+        device = y_pred.device
+        target = torch.as_tensor(batch[1], device=device).long()
+        proba = torch.softmax(y_pred.detach().float(), dim=1)
+        if self._thresholds is None:
+            self._thresholds = torch.full((n_classes,), FIRST_EPOCH_THRESHOLD, device=device)
+        above = proba >= self._thresholds
+        true_class = torch.where(above, proba, torch.full_like(proba, -1.0)).argmax(dim=1)
+        # Rows with no class above its threshold count with weight 0 rather than being
+        # dropped: a boolean index would read its length back from the device.
+        counts = torch.bincount(
+            target * n_classes + true_class, weights=above.any(dim=1).float(),
+            minlength=n_classes**2,
+        )
+        label_proba = proba.gather(1, target[:, None])[:, 0]
+        confidence = torch.zeros(2, n_classes, device=device).index_add_(
+            1, target, torch.stack([label_proba, torch.ones_like(label_proba)])
+        )
+        if self._counts is None:
+            self._counts, self._label_confidence = counts, confidence
+        else:
+            self._counts += counts
+            self._label_confidence += confidence
 
     def epoch_rate(self) -> float | None:
         if self._counts is None:
             return None
-        n_classes = math.isqrt(self._counts.numel())
-        self.confusion_ = self._counts.cpu().numpy().reshape(n_classes, n_classes)
+        sums, rows = self._label_confidence
+        # Next epoch's thresholds; a class without rows this epoch keeps its threshold.
+        self._thresholds = torch.where(rows > 0, sums / rows.clamp_min(1), self._thresholds)
+        self.thresholds_ = self._thresholds.cpu().numpy().astype(np.float64)
+        n_classes = len(rows)
+        joint = self._counts.cpu().numpy().astype(np.float64).reshape(n_classes, n_classes)
+        n_given = rows.cpu().numpy().astype(np.float64)
+        counted = joint.sum(axis=1)
+        # Calibration: each given class's counts scaled to its number of rows; a class none
+        # of whose rows was counted (the network confident of nothing) is taken as clean.
+        scale = np.divide(n_given, counted, out=np.zeros(n_classes), where=counted > 0)
+        self.confusion_ = joint * scale[:, None]
+        uncounted = counted == 0
+        self.confusion_[uncounted, uncounted] = n_given[uncounted]
         return 1.0 - np.trace(self.confusion_) / max(self.confusion_.sum(), 1)
 
     def next_rate(self, epoch: int, estimate: float) -> float:
@@ -291,7 +336,7 @@ class NoiseRateEstimate(RunningNoiseRate):
         }
 
     def class_noise_rates(self) -> np.ndarray:
-        """Per given class, the fraction of its rows predicted as another class.
+        """Per given class, the estimated fraction of its rows that are truly another class.
 
         Returns
         -------
