@@ -222,11 +222,13 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
     noise_rate_ : float
         Estimated fraction of wrong labels: with ``forget_rate="auto"`` the forget rate
         the network ended with; otherwise the same estimate, made alongside the given
-        rate. Before the end of the warm-up, the last epoch's fraction of training rows
-        predicted as another class than their label.
+        rate. Before the end of the warm-up, the last epoch's estimate. Each epoch's
+        estimate is the fraction of training rows off the diagonal of a calibrated
+        confident joint of given and true classes, built from the training step's
+        logits (see :class:`~skantidote.callbacks.NoiseRateEstimate`).
     class_noise_rates_ : ndarray of shape (n_classes,)
-        Per class (in the order of ``classes_``), the fraction of its training rows
-        that the network predicted as another class in the last epoch.
+        Per class (in the order of ``classes_``), the estimated fraction of its training
+        rows whose label is wrong, from the last epoch's confident joint.
     best_epoch_ : int or None
         With ``early_stopping``: the epoch (counted as in ``history_``) with the
         lowest validation loss, whose parameters the network has. ``None`` when

@@ -26,10 +26,10 @@ __all__ = [
 MAX_FORGET_RATE = 0.9
 #: Fewer reweighted epochs than this and the estimate may not have settled.
 MIN_SETTLING_EPOCHS = 5
-#: Every class's confidence threshold in the first epoch, before any epoch has measured
-#: the network's confidence on the class (see :class:`NoiseRateEstimate`): at least half,
-#: more than all other classes together.
-FIRST_EPOCH_THRESHOLD = 0.5
+#: The least probability the network must give another class than the label for the row
+#: to count as mislabeled: at least half, more than all other classes together. A class's
+#: own threshold (see :class:`NoiseRateEstimate`) can only raise it.
+MIN_CONFIDENCE = 0.5
 #: Quantile of the residual norms that the clean residuals' scale is read from: below the
 #: clean fraction whatever the noise (up to 75 % corrupted rows).
 SCALE_QUANTILE = 0.25
@@ -154,20 +154,19 @@ class NoiseRateEstimate(RunningNoiseRate):
     Networks learn the clean rows' patterns before they memorise the wrong labels, and
     ANTIDOTE keeps them from memorising: so while the network trains, the rows whose
     label it confidently does not predict are mostly those whose label is wrong. In every
-    epoch the callback builds a *confident joint* of given and true classes, as cleanlab
-    does from out-of-fold probabilities, but from the very logits the training step
-    computes (nothing is recomputed, no model is refitted):
+    epoch the callback counts, over the training batches and from the very logits the
+    training step computes (nothing is recomputed, no model is refitted), the rows the
+    network confidently assigns to another class than their label, per given class and
+    assigned class:
 
-    * each class ``j`` has a confidence threshold, the mean probability the network gave
-      ``j`` on the rows labelled ``j`` in the previous epoch (``FIRST_EPOCH_THRESHOLD``
-      in the first): what "confident" means for that class on this table, high on an easy
-      or clean one, lower on a hard or noisy one;
-    * a row labelled ``i`` is counted as truly ``j`` when the network gives ``j`` at least
-      ``j``'s threshold (the most probable such class if several are); a row with no class
-      above its threshold is left out, so the hard clean rows on which the network
-      hesitates are not counted as noise;
-    * each given class's counts are scaled to its number of rows (calibration), and the
-      estimate is the fraction of rows off the diagonal.
+    * each class ``j`` has a confidence threshold: the mean probability the network gave
+      ``j`` on the rows labelled ``j`` in the previous epoch (cleanlab's per-class
+      threshold), and never less than ``MIN_CONFIDENCE`` (one half): what "confident"
+      means for that class on this table, high on an easy or clean class;
+    * a row labelled ``i`` counts as truly ``j`` when the network gives ``j`` at least
+      ``j``'s threshold; every other row, including those on which the network hesitates,
+      counts as agreeing with its label, so that hard clean rows are not taken for noise;
+    * the estimate is the fraction of rows counted as another class.
 
     From the end of the warm-up on, it sets the criterion's forget rate to a running
     average (weight ``smoothing`` on the past) of the epoch's estimate, so the radius
@@ -175,13 +174,13 @@ class NoiseRateEstimate(RunningNoiseRate):
     and the forgetting then settle together. The counts stay on the device and are read
     once per epoch.
 
-    The estimate misses wrong labels the network has come to predict: on a small table the
-    network memorises some of the wrong labels it is not told to forget, and the estimate
-    then drifts down with them (``benchmarks/results/small_tables.md`` lists it against
-    the truth). It cannot tell a class whose wrong labels outnumber its right ones: the
-    network then learns the wrong labels as the class. It warns about both cases it can
-    see: too few reweighted epochs to settle, and classes estimated to be another class
-    for more than half of their rows.
+    The estimate misses wrong labels the network has come to predict or hesitates on: on a
+    small table the network memorises some of the wrong labels it is not told to forget,
+    and the estimate then drifts down with them (``benchmarks/results/suite.md`` and
+    ``small_tables.md`` list it against the truth). It cannot tell a class whose wrong
+    labels outnumber its right ones: the network then learns the wrong labels as the class.
+    It warns about both cases it can see: too few reweighted epochs to settle, and classes
+    whose rows it assigns to another class for more than half of them.
 
     Parameters
     ----------
@@ -206,14 +205,15 @@ class NoiseRateEstimate(RunningNoiseRate):
         The running average of each class's estimated rate (``class_noise_rates``),
         kept alike from the end of the warm-up; the rates ``per_class`` sets.
     confusion_ : ndarray of shape (n_classes, n_classes)
-        The last epoch's calibrated confident joint: the estimated number of training rows
-        by given class (rows) and true class (columns); each row sums to the class's
-        number of training rows.
+        The last epoch's counts of training rows by given class (rows) and the class the
+        network confidently assigned them (columns; the given class where it assigned
+        none).
     thresholds_ : ndarray of shape (n_classes,)
         Each class's confidence threshold for the next epoch: the mean probability the
-        network gave the class on its labelled rows in the last epoch.
+        network gave the class on its labelled rows in the last epoch, at least
+        ``MIN_CONFIDENCE``.
     history_ : list of float
-        Each epoch's estimate (the fraction of rows off the calibrated joint's diagonal),
+        Each epoch's estimate (the fraction of rows off the diagonal of ``confusion_``),
         also recorded as ``noise_estimate`` in the net's history.
 
     Examples
@@ -267,15 +267,11 @@ class NoiseRateEstimate(RunningNoiseRate):
         target = torch.as_tensor(batch[1], device=device).long()
         proba = torch.softmax(y_pred.detach().float(), dim=1)
         if self._thresholds is None:
-            self._thresholds = torch.full((n_classes,), FIRST_EPOCH_THRESHOLD, device=device)
+            self._thresholds = torch.full((n_classes,), MIN_CONFIDENCE, device=device)
         above = proba >= self._thresholds
-        true_class = torch.where(above, proba, torch.full_like(proba, -1.0)).argmax(dim=1)
-        # Rows with no class above its threshold count with weight 0 rather than being
-        # dropped: a boolean index would read its length back from the device.
-        counts = torch.bincount(
-            target * n_classes + true_class, weights=above.any(dim=1).float(),
-            minlength=n_classes**2,
-        )
+        # At most one class can reach a threshold of one half or more.
+        assigned = torch.where(above.any(dim=1), proba.argmax(dim=1), target)
+        counts = torch.bincount(target * n_classes + assigned, minlength=n_classes**2)
         label_proba = proba.gather(1, target[:, None])[:, 0]
         confidence = torch.zeros(2, n_classes, device=device).index_add_(
             1, target, torch.stack([label_proba, torch.ones_like(label_proba)])
@@ -291,18 +287,11 @@ class NoiseRateEstimate(RunningNoiseRate):
             return None
         sums, rows = self._label_confidence
         # Next epoch's thresholds; a class without rows this epoch keeps its threshold.
-        self._thresholds = torch.where(rows > 0, sums / rows.clamp_min(1), self._thresholds)
+        means = torch.where(rows > 0, sums / rows.clamp_min(1), self._thresholds)
+        self._thresholds = means.clamp_min(MIN_CONFIDENCE)
         self.thresholds_ = self._thresholds.cpu().numpy().astype(np.float64)
         n_classes = len(rows)
-        joint = self._counts.cpu().numpy().astype(np.float64).reshape(n_classes, n_classes)
-        n_given = rows.cpu().numpy().astype(np.float64)
-        counted = joint.sum(axis=1)
-        # Calibration: each given class's counts scaled to its number of rows; a class none
-        # of whose rows was counted (the network confident of nothing) is taken as clean.
-        scale = np.divide(n_given, counted, out=np.zeros(n_classes), where=counted > 0)
-        self.confusion_ = joint * scale[:, None]
-        uncounted = counted == 0
-        self.confusion_[uncounted, uncounted] = n_given[uncounted]
+        self.confusion_ = self._counts.cpu().numpy().reshape(n_classes, n_classes)
         return 1.0 - np.trace(self.confusion_) / max(self.confusion_.sum(), 1)
 
     def next_rate(self, epoch: int, estimate: float) -> float:
@@ -336,7 +325,7 @@ class NoiseRateEstimate(RunningNoiseRate):
         }
 
     def class_noise_rates(self) -> np.ndarray:
-        """Per given class, the estimated fraction of its rows that are truly another class.
+        """Per given class, the fraction of its rows confidently assigned to another class.
 
         Returns
         -------
