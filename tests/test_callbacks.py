@@ -278,7 +278,7 @@ def _confident_counts(proba, labels, thresholds):
     n_classes = proba.shape[1]
     counts = np.zeros((n_classes, n_classes))
     for row, label in zip(proba, labels, strict=True):
-        confident = [j for j in range(n_classes) if row[j] >= max(thresholds[j], 0.5)]
+        confident = [j for j in range(n_classes) if row[j] >= thresholds[j]]
         counts[label, confident[0] if confident else label] += 1
     return counts
 
@@ -289,9 +289,11 @@ def test_noise_rate_estimate_counts_with_per_class_thresholds():
     labels = rng.integers(n_classes, size=n)
     # Confident on the label for most rows, on another class for a fifth, and unsure of
     # everything for some: the thresholds and the hesitant rows both matter.
-    truth = np.where(rng.random(n) < 0.2, rng.integers(n_classes, size=n), labels)
+    # Class 0 is noisier than the others, so its threshold stays at one half.
+    noisy = rng.random(n) < np.where(labels == 0, 0.4, 0.1)
+    truth = np.where(noisy, rng.integers(n_classes, size=n), labels)
     logits = rng.normal(size=(n, n_classes))
-    logits[np.arange(n), truth] += rng.choice([0.0, 2.0, 4.0], size=n, p=[0.15, 0.35, 0.5])
+    logits[np.arange(n), truth] += rng.choice([0.0, 3.0, 6.0], size=n, p=[0.1, 0.2, 0.7])
     logits = torch.as_tensor(logits, dtype=torch.float32)
     proba = torch.softmax(logits, dim=1).double().numpy()
 
@@ -301,12 +303,14 @@ def test_noise_rate_estimate_counts_with_per_class_thresholds():
     first = _confident_counts(proba, labels, np.full(n_classes, 0.5))
     np.testing.assert_array_equal(estimate.confusion_, first)
     assert rate == pytest.approx(1 - np.trace(first) / n)
-    # Then each class's mean probability on the rows labelled with it, if above one half.
-    means = np.array([proba[labels == k, k].mean() for k in range(n_classes)])
-    np.testing.assert_allclose(estimate.thresholds_, np.maximum(means, 0.5), rtol=1e-5)
-    assert (means > 0.5).any()  # so that the second epoch counts differently
+    # Then twice each class's mean doubt on the rows labelled with it below certainty,
+    # and at least one half.
+    doubt = 1 - np.array([proba[labels == k, k].mean() for k in range(n_classes)])
+    thresholds = np.maximum(1 - 2 * doubt, 0.5)
+    np.testing.assert_allclose(estimate.thresholds_, thresholds, rtol=1e-5)
+    assert thresholds[0] == 0.5 and (thresholds[1:] > 0.5).all()
     rate = _feed_epoch(estimate, logits, torch.as_tensor(labels))
-    second = _confident_counts(proba, labels, means)
+    second = _confident_counts(proba, labels, thresholds)
     np.testing.assert_array_equal(estimate.confusion_, second)
     assert rate == pytest.approx(1 - np.trace(second) / n) and rate < 1 - np.trace(first) / n
 

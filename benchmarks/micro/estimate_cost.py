@@ -5,8 +5,9 @@ Run from the repository root::
     python -m benchmarks.micro.estimate_cost            # the committed estimate_cost.md
 
 ``forget_rate="auto"`` adds a callback to every fit: for class labels
-:class:`~skantidote.callbacks.NoiseRateEstimate` (a softmax, a maximum and a bincount of
-each training batch's logits, read back once per epoch), for numeric targets
+:class:`~skantidote.callbacks.NoiseRateEstimate` (a softmax of each training batch's
+logits, its comparison with every class's threshold, a bincount and a per-class sum of the
+labels' probabilities, read back once per epoch), for numeric targets
 :class:`~skantidote.callbacks.ResidualNoiseRateEstimate` (each batch's residual norms,
 and once per epoch the fixed point of :func:`~skantidote.callbacks.noise_rate.
 corrupted_fraction` on all of them). This benchmark trains the same skorch net

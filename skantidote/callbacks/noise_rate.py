@@ -30,6 +30,9 @@ MIN_SETTLING_EPOCHS = 5
 #: to count as mislabeled: at least half, more than all other classes together. A class's
 #: own threshold (see :class:`NoiseRateEstimate`) can only raise it.
 MIN_CONFIDENCE = 0.5
+#: A class's threshold lies this many times the class's mean doubt (one minus the mean
+#: probability the network gives the class on its own rows) below certainty.
+DOUBT_ALLOWANCE = 2.0
 #: Quantile of the residual norms that the clean residuals' scale is read from: below the
 #: clean fraction whatever the noise (up to 75 % corrupted rows).
 SCALE_QUANTILE = 0.25
@@ -159,10 +162,13 @@ class NoiseRateEstimate(RunningNoiseRate):
     network confidently assigns to another class than their label, per given class and
     assigned class:
 
-    * each class ``j`` has a confidence threshold: the mean probability the network gave
-      ``j`` on the rows labelled ``j`` in the previous epoch (cleanlab's per-class
-      threshold), and never less than ``MIN_CONFIDENCE`` (one half): what "confident"
-      means for that class on this table, high on an easy or clean class;
+    * each class ``j`` has a confidence threshold, from the network's *doubt* on the class:
+      one minus the mean probability it gave ``j`` on the rows labelled ``j`` in the
+      previous epoch. The threshold lies twice that doubt below certainty, and never below
+      ``MIN_CONFIDENCE`` (one half). On a clean, easy class (doubt 0.01) a row then counts
+      as that class only at 0.98: the hard clean rows of other classes that the network
+      half-assigns to it are not taken for noise. On a class whose rows carry a quarter of
+      doubt or more (a noisy or a hard class) the threshold is one half;
     * a row labelled ``i`` counts as truly ``j`` when the network gives ``j`` at least
       ``j``'s threshold; every other row, including those on which the network hesitates,
       counts as agreeing with its label, so that hard clean rows are not taken for noise;
@@ -209,8 +215,8 @@ class NoiseRateEstimate(RunningNoiseRate):
         network confidently assigned them (columns; the given class where it assigned
         none).
     thresholds_ : ndarray of shape (n_classes,)
-        Each class's confidence threshold for the next epoch: the mean probability the
-        network gave the class on its labelled rows in the last epoch, at least
+        Each class's confidence threshold for the next epoch: one minus twice the network's
+        mean doubt on the class's labelled rows in the last epoch, at least
         ``MIN_CONFIDENCE``.
     history_ : list of float
         Each epoch's estimate (the fraction of rows off the diagonal of ``confusion_``),
@@ -251,6 +257,7 @@ class NoiseRateEstimate(RunningNoiseRate):
         self.thresholds_ = None
         self.class_rates_ = None
         self._thresholds = None
+        self._doubt = None
         self._counts = None
         self._label_confidence = None
         return self
@@ -286,9 +293,12 @@ class NoiseRateEstimate(RunningNoiseRate):
         if self._counts is None:
             return None
         sums, rows = self._label_confidence
-        # Next epoch's thresholds; a class without rows this epoch keeps its threshold.
-        means = torch.where(rows > 0, sums / rows.clamp_min(1), self._thresholds)
-        self._thresholds = means.clamp_min(MIN_CONFIDENCE)
+        if self._doubt is None:
+            # The doubt whose threshold is MIN_CONFIDENCE, for classes not seen yet.
+            self._doubt = torch.full_like(sums, (1.0 - MIN_CONFIDENCE) / DOUBT_ALLOWANCE)
+        # A class without rows this epoch keeps its doubt.
+        self._doubt = torch.where(rows > 0, 1.0 - sums / rows.clamp_min(1), self._doubt)
+        self._thresholds = (1.0 - DOUBT_ALLOWANCE * self._doubt).clamp_min(MIN_CONFIDENCE)
         self.thresholds_ = self._thresholds.cpu().numpy().astype(np.float64)
         n_classes = len(rows)
         self.confusion_ = self._counts.cpu().numpy().reshape(n_classes, n_classes)
