@@ -258,50 +258,52 @@ class NoiseRateEstimate(RunningNoiseRate):
         self.class_rates_ = None
         self._thresholds = None
         self._doubt = None
-        self._counts = None
-        self._label_confidence = None
+        self._batch_counts = []
+        self._batch_label_sums = []
         return self
 
     def on_epoch_begin(self, net, **kwargs) -> None:
-        self._counts = None
-        self._label_confidence = None
+        self._batch_counts = []
+        self._batch_label_sums = []
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training or y_pred is None or y_pred.ndim != 2:
             return
         n_classes = y_pred.shape[1]
         device = y_pred.device
-        target = torch.as_tensor(batch[1], device=device).long()
-        proba = torch.softmax(y_pred.detach().float(), dim=1)
+        # Few, fused tensor operations: inside a training step each costs several times
+        # what it costs alone.
+        target = torch.as_tensor(batch[1], device=device, dtype=torch.long)
+        proba = torch.softmax(y_pred.detach(), dim=1, dtype=torch.float32)
         if self._thresholds is None:
             self._thresholds = torch.full((n_classes,), MIN_CONFIDENCE, device=device)
-        above = proba >= self._thresholds
-        # At most one class can reach a threshold of one half or more.
-        assigned = torch.where(above.any(dim=1), proba.argmax(dim=1), target)
-        counts = torch.bincount(target * n_classes + assigned, minlength=n_classes**2)
+        # At most one class can reach a threshold of one half or more: the most probable.
+        confidence, predicted = proba.max(dim=1)
+        assigned = torch.where(confidence >= self._thresholds[predicted], predicted, target)
+        counts = torch.bincount(assigned.add(target, alpha=n_classes), minlength=n_classes**2)
         label_proba = proba.gather(1, target[:, None])[:, 0]
-        confidence = torch.zeros(2, n_classes, device=device).index_add_(
-            1, target, torch.stack([label_proba, torch.ones_like(label_proba)])
-        )
-        if self._counts is None:
-            self._counts, self._label_confidence = counts, confidence
-        else:
-            self._counts += counts
-            self._label_confidence += confidence
+        sums = torch.bincount(target, weights=label_proba, minlength=n_classes)
+        # Summed once per epoch: an in-place add per batch costs more than the list.
+        self._batch_counts.append(counts)
+        self._batch_label_sums.append(sums)
 
     def epoch_rate(self) -> float | None:
-        if self._counts is None:
+        if not self._batch_counts:
             return None
-        sums, rows = self._label_confidence
+        sums = torch.stack(self._batch_label_sums).sum(dim=0)
+        n_classes = len(sums)
+        counts = torch.stack(self._batch_counts).sum(dim=0).reshape(n_classes, n_classes)
+        rows = counts.sum(dim=1)
         if self._doubt is None:
             # The doubt whose threshold is MIN_CONFIDENCE, for classes not seen yet.
             self._doubt = torch.full_like(sums, (1.0 - MIN_CONFIDENCE) / DOUBT_ALLOWANCE)
         # A class without rows this epoch keeps its doubt.
         self._doubt = torch.where(rows > 0, 1.0 - sums / rows.clamp_min(1), self._doubt)
         self._thresholds = (1.0 - DOUBT_ALLOWANCE * self._doubt).clamp_min(MIN_CONFIDENCE)
-        self.thresholds_ = self._thresholds.cpu().numpy().astype(np.float64)
-        n_classes = len(rows)
-        self.confusion_ = self._counts.cpu().numpy().reshape(n_classes, n_classes)
+        # One transfer from the device per epoch: the counts and the thresholds together.
+        host = torch.cat([counts.flatten().double(), self._thresholds.double()]).cpu().numpy()
+        self.confusion_ = host[: n_classes**2].astype(np.int64).reshape(n_classes, n_classes)
+        self.thresholds_ = host[n_classes**2 :]
         return 1.0 - np.trace(self.confusion_) / max(self.confusion_.sum(), 1)
 
     def next_rate(self, epoch: int, estimate: float) -> float:
