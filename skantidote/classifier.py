@@ -111,10 +111,9 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         class), so that no class, however small, is forgotten wholesale (see
         "Class-conditional forgetting" in the method guide). Not the default: on
         class-conditional noise it beat the single ball in 2 of 8 cells (adult at 40 %,
-        by 4.7 points; letter at 20 % in 20 epochs, by 0.3) and trailed it in 6 (by 0.2
-        to 0.8 points)
-        (``benchmarks/results/suite.md``), and its training step costs about 1.45 times
-        the single ball's on a CPU. Try it when a minority class is noisy.
+        by 3.4 points; letter at 20 % in 20 epochs, by 0.3) and trailed it in 6 (by 0.4
+        to 0.8 points) (``benchmarks/results/suite.md``), and its training step costs
+        about 1.45 times the single ball's on a CPU. Try it when a minority class is noisy.
     delta : float >= 0 or None, default=None
         Radius of the divergence ball. If given, it overrides ``forget_rate``;
         ``0`` gives plain cross-entropy.
@@ -223,12 +222,12 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         Estimated fraction of wrong labels: with ``forget_rate="auto"`` the forget rate
         the network ended with; otherwise the same estimate, made alongside the given
         rate. Before the end of the warm-up, the last epoch's estimate. Each epoch's
-        estimate is the fraction of training rows off the diagonal of a calibrated
-        confident joint of given and true classes, built from the training step's
-        logits (see :class:`~skantidote.callbacks.NoiseRateEstimate`).
+        estimate is the fraction of training rows the network confidently assigns to
+        another class than their label, each class with its own confidence bar, from the
+        training step's logits (see :class:`~skantidote.callbacks.NoiseRateEstimate`).
     class_noise_rates_ : ndarray of shape (n_classes,)
-        Per class (in the order of ``classes_``), the estimated fraction of its training
-        rows whose label is wrong, from the last epoch's confident joint.
+        Per class (in the order of ``classes_``), the fraction of its training rows the
+        network confidently assigned to another class in the last epoch.
     best_epoch_ : int or None
         With ``early_stopping``: the epoch (counted as in ``history_``) with the
         lowest validation loss, whose parameters the network has. ``None`` when

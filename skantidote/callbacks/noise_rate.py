@@ -257,7 +257,6 @@ class NoiseRateEstimate(RunningNoiseRate):
         self.thresholds_ = None
         self.class_rates_ = None
         self._thresholds = None
-        self._doubt = None
         self._batch_counts = []
         self._batch_label_sums = []
         return self
@@ -294,12 +293,10 @@ class NoiseRateEstimate(RunningNoiseRate):
         n_classes = len(sums)
         counts = torch.stack(self._batch_counts).sum(dim=0).reshape(n_classes, n_classes)
         rows = counts.sum(dim=1)
-        if self._doubt is None:
-            # The doubt whose threshold is MIN_CONFIDENCE, for classes not seen yet.
-            self._doubt = torch.full_like(sums, (1.0 - MIN_CONFIDENCE) / DOUBT_ALLOWANCE)
-        # A class without rows this epoch keeps its doubt.
-        self._doubt = torch.where(rows > 0, 1.0 - sums / rows.clamp_min(1), self._doubt)
-        self._thresholds = (1.0 - DOUBT_ALLOWANCE * self._doubt).clamp_min(MIN_CONFIDENCE)
+        doubt = 1.0 - sums / rows.clamp_min(1)
+        thresholds = (1.0 - DOUBT_ALLOWANCE * doubt).clamp_min(MIN_CONFIDENCE)
+        # A class without rows this epoch keeps its threshold.
+        self._thresholds = torch.where(rows > 0, thresholds, self._thresholds)
         # One transfer from the device per epoch: the counts and the thresholds together.
         host = torch.cat([counts.flatten().double(), self._thresholds.double()]).cpu().numpy()
         self.confusion_ = host[: n_classes**2].astype(np.int64).reshape(n_classes, n_classes)
