@@ -18,6 +18,7 @@ from skantidote.callbacks import (
     ResidualNoiseRateEstimate,
     ReweightingDiagnostics,
     ReweightingWarmup,
+    noise_rate,
 )
 from skantidote.callbacks.noise_rate import corrupted_fraction
 from skantidote.loss import FORGOTTEN_WEIGHT, AntidoteLoss
@@ -283,7 +284,11 @@ def _confident_counts(proba, labels, thresholds):
     return counts
 
 
-def test_noise_rate_estimate_counts_with_per_class_thresholds():
+# The batches' logits are counted after every batch, every few batches (600 logits:
+# three batches, and the epoch's last two left over) or once per epoch: the same counts.
+@pytest.mark.parametrize("pending_logits", [1, 600, 2**20])
+def test_noise_rate_estimate_counts_with_per_class_thresholds(pending_logits, monkeypatch):
+    monkeypatch.setattr(noise_rate, "PENDING_LOGITS", pending_logits)
     rng = np.random.default_rng(0)
     n_classes, n = 4, 600
     labels = rng.integers(n_classes, size=n)

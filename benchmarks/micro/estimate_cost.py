@@ -5,12 +5,15 @@ Run from the repository root::
     python -m benchmarks.micro.estimate_cost            # the committed estimate_cost.md
 
 ``forget_rate="auto"`` adds a callback to every fit: for class labels
-:class:`~skantidote.callbacks.NoiseRateEstimate` (a softmax of each training batch's
-logits, its comparison with every class's threshold, a bincount and a per-class sum of the
-labels' probabilities, read back once per epoch), for numeric targets
-:class:`~skantidote.callbacks.ResidualNoiseRateEstimate` (each batch's residual norms,
-and once per epoch the fixed point of :func:`~skantidote.callbacks.noise_rate.
-corrupted_fraction` on all of them). This benchmark trains the same skorch net
+:class:`~skantidote.callbacks.NoiseRateEstimate` (it keeps the training batches' logits and
+counts them together, every million logits and at the end of the epoch: a softmax, the
+comparison with every class's threshold, a bincount and a per-class sum of the labels'
+probabilities, read back once per epoch), for numeric targets
+:class:`~skantidote.callbacks.ResidualNoiseRateEstimate` (it keeps the batches' predictions
+and, once per epoch, takes every row's residual norm and the fixed point of
+:func:`~skantidote.callbacks.noise_rate.corrupted_fraction` on them). Per batch, both only
+keep a reference to the step's output: inside a training step every tensor operation costs
+several times what it costs alone. This benchmark trains the same skorch net
 (:class:`~skantidote.net.AntidoteNet` or :class:`~skantidote.net.AntidoteRegressorNet`, the
 MLP (256, 256), ``AntidoteLoss`` at a fixed forget rate of 0.4, Adam, batch 128) with and
 without that callback (``sets_forget_rate=False``: both train at the same radius, whose

@@ -44,6 +44,9 @@ AUTO_START_FORGET_RATE = 0.2
 #: estimate: a ball that forgets half the rows lets the network fit the clean majority
 #: even when 40 % of the targets are corrupted, so that their residuals separate.
 RESIDUAL_START_RATE = 0.5
+#: Logits (rows times classes) the class-label estimate keeps before counting them at
+#: once: 4 MiB of float32, a whole epoch of a small table.
+PENDING_LOGITS = 2**20
 
 
 class RunningNoiseRate(Callback, ABC):
@@ -257,23 +260,45 @@ class NoiseRateEstimate(RunningNoiseRate):
         self.thresholds_ = None
         self.class_rates_ = None
         self._thresholds = None
-        self._batch_counts = []
-        self._batch_label_sums = []
+        self._reset_epoch()
         return self
 
+    def _reset_epoch(self) -> None:
+        self._pending_logits = []
+        self._pending_targets = []
+        self._pending_size = 0
+        self._counts = None
+        self._label_sums = None
+
     def on_epoch_begin(self, net, **kwargs) -> None:
-        self._batch_counts = []
-        self._batch_label_sums = []
+        self._reset_epoch()
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training or y_pred is None or y_pred.ndim != 2:
             return
-        n_classes = y_pred.shape[1]
-        device = y_pred.device
-        # Few, fused tensor operations: inside a training step each costs several times
-        # what it costs alone.
-        target = torch.as_tensor(batch[1], device=device, dtype=torch.long)
-        proba = torch.softmax(y_pred.detach(), dim=1, dtype=torch.float32)
+        # Inside a training step every tensor operation costs several times what it costs
+        # alone, so the batches' logits are kept (no copy) and counted together: the
+        # thresholds are the previous epoch's, so counting later changes nothing.
+        self._pending_logits.append(y_pred.detach())
+        self._pending_targets.append(batch[1])
+        self._pending_size += y_pred.numel()
+        if self._pending_size >= PENDING_LOGITS:
+            self._count_pending()
+
+    def _count_pending(self) -> None:
+        """Add the kept batches' rows to the epoch's counts and label probabilities."""
+        if not self._pending_logits:
+            return
+        logits = torch.cat(self._pending_logits)
+        device = logits.device
+        # The targets are joined where the batches left them (on the host for skorch's
+        # batches) and moved to the device at once.
+        target = torch.cat(
+            [torch.as_tensor(t, dtype=torch.long) for t in self._pending_targets]
+        ).to(device)
+        self._pending_logits, self._pending_targets, self._pending_size = [], [], 0
+        n_classes = logits.shape[1]
+        proba = torch.softmax(logits, dim=1, dtype=torch.float32)
         if self._thresholds is None:
             self._thresholds = torch.full((n_classes,), MIN_CONFIDENCE, device=device)
         # At most one class can reach a threshold of one half or more: the most probable.
@@ -282,16 +307,19 @@ class NoiseRateEstimate(RunningNoiseRate):
         counts = torch.bincount(assigned.add(target, alpha=n_classes), minlength=n_classes**2)
         label_proba = proba.gather(1, target[:, None])[:, 0]
         sums = torch.bincount(target, weights=label_proba, minlength=n_classes)
-        # Summed once per epoch: an in-place add per batch costs more than the list.
-        self._batch_counts.append(counts)
-        self._batch_label_sums.append(sums)
+        if self._counts is None:
+            self._counts, self._label_sums = counts, sums
+        else:
+            self._counts += counts
+            self._label_sums += sums
 
     def epoch_rate(self) -> float | None:
-        if not self._batch_counts:
+        self._count_pending()
+        if self._counts is None:
             return None
-        sums = torch.stack(self._batch_label_sums).sum(dim=0)
+        sums = self._label_sums
         n_classes = len(sums)
-        counts = torch.stack(self._batch_counts).sum(dim=0).reshape(n_classes, n_classes)
+        counts = self._counts.reshape(n_classes, n_classes)
         rows = counts.sum(dim=1)
         doubt = 1.0 - sums / rows.clamp_min(1)
         thresholds = (1.0 - DOUBT_ALLOWANCE * doubt).clamp_min(MIN_CONFIDENCE)
@@ -301,6 +329,7 @@ class NoiseRateEstimate(RunningNoiseRate):
         host = torch.cat([counts.flatten().double(), self._thresholds.double()]).cpu().numpy()
         self.confusion_ = host[: n_classes**2].astype(np.int64).reshape(n_classes, n_classes)
         self.thresholds_ = host[n_classes**2 :]
+        self._reset_epoch()
         return 1.0 - np.trace(self.confusion_) / max(self.confusion_.sum(), 1)
 
     def next_rate(self, epoch: int, estimate: float) -> float:
@@ -448,30 +477,36 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
     def initialize(self):
         super().initialize()
         self.residual_scale_ = math.nan
-        self._residuals = []
-        self._n_outputs = 1
+        self._predictions = []
+        self._targets = []
         return self
 
     def on_epoch_begin(self, net, **kwargs) -> None:
-        self._residuals = []
+        self._predictions = []
+        self._targets = []
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training or y_pred is None:
             return
-        prediction = y_pred.detach().float().reshape(len(y_pred), -1)
-        target = torch.as_tensor(batch[1], device=y_pred.device).float()
-        # One residual norm per row, kept on the device until the epoch ends.
-        self._residuals.append(
-            torch.linalg.vector_norm(prediction - target.reshape(prediction.shape), dim=1)
-        )
-        self._n_outputs = prediction.shape[1]
+        # Kept as they are (no copy) and compared once per epoch: inside a training step
+        # every tensor operation costs several times what it costs alone.
+        self._predictions.append(y_pred.detach())
+        self._targets.append(batch[1])
 
     def epoch_rate(self) -> float | None:
-        if not self._residuals:
+        if not self._predictions:
             return None
-        norms = torch.cat(self._residuals).double().cpu().numpy()
-        self._residuals = []
-        fraction, self.residual_scale_ = corrupted_fraction(norms, self._n_outputs)
+        prediction = torch.cat(self._predictions).float()
+        prediction = prediction.reshape(len(prediction), -1)
+        target = torch.cat([torch.as_tensor(t) for t in self._targets]).to(prediction.device)
+        self._predictions, self._targets = [], []
+        # One residual norm per row, read from the device at once.
+        norms = torch.linalg.vector_norm(
+            prediction - target.float().reshape(prediction.shape), dim=1
+        )
+        fraction, self.residual_scale_ = corrupted_fraction(
+            norms.double().cpu().numpy(), prediction.shape[1]
+        )
         return fraction
 
     def next_rate(self, epoch: int, estimate: float) -> float:
