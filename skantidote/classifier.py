@@ -102,8 +102,11 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         training run (:class:`~skantidote.callbacks.NoiseRateEstimate`): from the end
         of the warm-up on, every epoch sets it to a running average of the fraction of
         training rows whose label the network does not predict, so the forgetting
-        follows the noise the network sees; ``noise_rate_`` is the estimate. Ignored
-        when ``delta`` is set.
+        follows the noise the network sees, and every batch forgets at least its rows
+        that the network confidently puts in another class (the confident floor of
+        :meth:`~skantidote.loss.AntidoteLoss.set_confident_floor`), so that the wrong
+        labels a batch holds beyond the rate are not memorised; ``noise_rate_`` is the
+        estimate. Ignored when ``delta`` is set.
     per_class : bool, default=False
         One divergence ball per class: the reweighting keeps every class's share of the
         data and forgets within each class up to that class's own rate (with

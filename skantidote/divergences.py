@@ -580,7 +580,7 @@ class Divergence(ABC):
     def solve(
         self,
         losses: Tensor,
-        delta: float,
+        delta: float | Tensor,
         kappa: float = 0.0,
         ref_weights: Tensor | None = None,
         init: DualSolution | Tensor | float | None = None,
@@ -595,9 +595,11 @@ class Divergence(ABC):
         ----------
         losses : Tensor of shape (n,)
             Per-sample losses (any floating dtype; gradients are not tracked).
-        delta : float
+        delta : float or 0-d Tensor
             Radius, ``>= 0``. ``0`` returns the uniform weights; ``inf`` leaves only the
-            ``kappa`` penalty (then ``kappa`` must be positive).
+            ``kappa`` penalty (then ``kappa`` must be positive). A tensor is a radius
+            computed on the device: it is read back when the iteration stops early (on
+            CPU), and otherwise used there unchecked, so it must be positive and finite.
         kappa : float, default=0.0
             Penalty weight, ``>= 0``: a floor on the temperature ``tau``.
         ref_weights : Tensor of shape (n,), optional
@@ -631,14 +633,6 @@ class Divergence(ABC):
         >>> bool(sol.weights[2] < sol.weights[0])
         True
         """
-        check_real("delta", delta, 0.0, allow_inf=True)
-        check_real("kappa", kappa, 0.0)
-        delta, kappa = float(delta), float(kappa)
-        if math.isinf(delta) and kappa == 0.0:
-            raise ValueError(
-                "delta=inf needs a positive kappa (the penalty is then the only constraint); "
-                "got kappa=0."
-            )
         if losses.ndim != 1 or losses.numel() == 0:
             raise ValueError(
                 f"losses must be a non-empty 1-D tensor, got shape {tuple(losses.shape)}."
@@ -648,15 +642,32 @@ class Divergence(ABC):
             check_finite = device == "cpu"
         if early_stop is None:
             early_stop = device == "cpu"
+        if isinstance(delta, Tensor) and early_stop:
+            delta = float(delta)
+        check_real("kappa", kappa, 0.0)
+        kappa = float(kappa)
+        if not isinstance(delta, Tensor):
+            check_real("delta", delta, 0.0, allow_inf=True)
+            delta = float(delta)
+            if math.isinf(delta) and kappa == 0.0:
+                raise ValueError(
+                    "delta=inf needs a positive kappa (the penalty is then the only "
+                    "constraint); got kappa=0."
+                )
         ops = _HostScalars if early_stop else _DeviceScalars
         # float64 whatever the losses' dtype; MPS has no float64.
         losses = losses.detach().to(torch.float32 if device == "mps" else torch.float64)
 
         p, lmin, lmax = self._prepare(losses, ref_weights, check_finite, ops)
-        if delta == 0.0:
+        if isinstance(delta, Tensor):
+            # A radius computed on the device for this batch, positive and finite by
+            # construction (AntidoteLoss's confident floor): checking it would stall the
+            # device queue.
+            delta = delta.to(device=losses.device, dtype=losses.dtype)
+        elif delta == 0.0:
             return self._uniform(losses, p)
         x, span = self._normalise(losses, p, lmin, lmax, ops)
-        log_delta = math.log(delta)
+        log_delta = _log(delta)
         log_kappa = _log(kappa / span)  # -inf when kappa == 0
         basis = self._basis(x, p)
         # Sums over the samples are P-means once multiplied by this.

@@ -21,9 +21,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from skantidote.callbacks.late_epoch_scores import LateEpochScores
-from skantidote.callbacks.noise_rate import MAX_FORGET_RATE
 from skantidote.classifier import AntidoteClassifier
-from skantidote.loss import AntidoteLoss
+from skantidote.loss import MAX_FORGET_RATE, AntidoteLoss
 from skantidote.validation import check_missing_labels, naming_non_numeric_columns
 
 __all__ = ["NoisyLabelFilter", "scoring_forget_rate"]

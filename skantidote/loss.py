@@ -13,12 +13,16 @@ from torch import Tensor, nn
 from skantidote.divergences import Divergence, DualSolution, get_divergence, raise_if_nonfinite
 from skantidote.validation import check_real
 
-__all__ = ["FORGOTTEN_WEIGHT", "SAMPLE_LOSSES", "AntidoteLoss"]
+__all__ = ["FORGOTTEN_WEIGHT", "MAX_FORGET_RATE", "SAMPLE_LOSSES", "AntidoteLoss"]
 
 #: A row whose ANTIDOTE weight is below this (a tenth of an average row's influence) counts as
 #: forgotten in the diagnostics. The alpha family forgets exactly (weight 0); KL weights
 #: never reach 0, so a threshold is needed to speak of forgetting at all.
 FORGOTTEN_WEIGHT = 0.1
+#: The largest fraction of the rows any radius set from the data forgets (an estimate of
+#: the noise, or the confident floor): a radius that forgets more would leave too few rows
+#: to learn from (and a rate of 1 has no finite KL radius).
+MAX_FORGET_RATE = 0.9
 
 
 def _cross_entropy(input: Tensor, target: Tensor) -> Tensor:
@@ -111,6 +115,9 @@ class AntidoteLoss(nn.Module):
     ----------
     radius : float or tuple of floats
         The resolved radius ``delta`` (one per class after a per-class rate sequence).
+    confident_thresholds : Tensor of shape (n_classes,) or None
+        The confident floor's per-class probabilities (:meth:`set_confident_floor`);
+        ``None``: no floor.
     enabled : bool
         When False the module computes plain (sample-weighted) mean cross-entropy; used for
         warm-up epochs before forgetting starts.
@@ -187,6 +194,7 @@ class AntidoteLoss(nn.Module):
         self.warm_start = warm_start
         self.check_finite = check_finite
         self.enabled = True
+        self.confident_thresholds = None
         self._set_solution(None)
 
     def extra_repr(self) -> str:
@@ -234,6 +242,7 @@ class AntidoteLoss(nn.Module):
         solution = self._solve(
             losses, sample_weight, self._solution if self.warm_start else None,
             target, logits.shape[1] if logits.ndim == 2 else 0,
+            self._floored_radius(logits, target, sample_weight),
         )
         self._set_solution(solution, sample_weight)
         if sample_weight is None:
@@ -248,15 +257,17 @@ class AntidoteLoss(nn.Module):
 
     def _solve(
         self, losses: Tensor, sample_weight: Tensor | None, init: DualSolution | None,
-        target: Tensor | None, n_classes: int,
+        target: Tensor | None, n_classes: int, radius: float | Tensor | None = None,
     ) -> DualSolution:
-        """The weight solve of a batch: one ball, or one per class of ``target``."""
+        """The weight solve of a batch: one ball (of ``radius``, by default the module's),
+        or one per class of ``target``."""
         options = {
             "ref_weights": sample_weight, "init": init, "max_iter": self.max_iter,
             "tol": self.tol, "check_finite": self._checks_finite(losses),
         }
         if not self.per_class:
-            return self.family.solve(losses.detach(), self.radius, self.kappa, **options)
+            radius = self.radius if radius is None else radius
+            return self.family.solve(losses.detach(), radius, self.kappa, **options)
         if target is None or target.ndim != 1 or target.is_floating_point():
             got = "none" if target is None else f"{target.dtype} of shape {tuple(target.shape)}"
             raise ValueError(
@@ -280,6 +291,82 @@ class AntidoteLoss(nn.Module):
         return self.family.solve_per_class(
             losses.detach(), target, radii, self.kappa, **options
         )
+
+    def _floored_radius(
+        self, logits: Tensor, target: Tensor, sample_weight: Tensor | None
+    ) -> float | Tensor:
+        """The batch's radius: the module's, or that of forgetting its confident rows.
+
+        On CPU a float; on an accelerator a 0-d tensor that stays there.
+        """
+        thresholds = self.confident_thresholds
+        if (
+            thresholds is None or self.per_class or self._sample_loss is not _cross_entropy
+            or logits.ndim != 2 or target.ndim != 1 or target.is_floating_point()
+        ):
+            return self.radius
+        with torch.no_grad():
+            log_proba = torch.log_softmax(logits.detach().float(), dim=1)
+            top, assigned = log_proba.max(dim=1)
+            log_thresholds = torch.log(thresholds.to(device=logits.device))
+            confident = (assigned != target) & (top >= log_thresholds[assigned])
+            if sample_weight is None:
+                rate = confident.float().mean()
+            else:
+                rate = torch.dot(confident.to(sample_weight.dtype), sample_weight)
+                rate = rate / sample_weight.sum()
+            floor = self.family.concentration_divergence(
+                1.0 - rate.double().clamp(max=MAX_FORGET_RATE)
+            )
+            radius = torch.clamp(floor, min=self.radius)
+        return float(radius) if logits.device.type == "cpu" else radius
+
+    def set_confident_floor(self, thresholds: Sequence[float] | Tensor | None) -> None:
+        """Forget, in every batch, at least the rows confidently put in another class.
+
+        A row counts when the network's most probable class for it is not its label and
+        gets at least that class's threshold. The batch's radius is then at least that of
+        forgetting the fraction of such rows (at most :data:`MAX_FORGET_RATE`), whatever
+        the forget rate. A forget rate set from an estimate of the noise forgets that
+        fraction of every batch, but the wrong labels do not spread evenly over the
+        batches: those a batch holds beyond it would be learnt, and a network that has
+        learnt them no longer tells them apart, so an estimate that follows it drifts
+        down. The floor applies to one ball with the cross-entropy of class indices
+        (not to ``per_class`` balls), in training (:meth:`forward`), not in
+        :meth:`weights`; on CPU the fraction is read back once per batch, on an
+        accelerator the radius stays on the device.
+
+        Parameters
+        ----------
+        thresholds : sequence of floats in (0, 1] or Tensor of shape (n_classes,), or None
+            One probability per class; ``None`` removes the floor.
+
+        Examples
+        --------
+        >>> import torch
+        >>> criterion = AntidoteLoss(forget_rate=0.1)
+        >>> criterion.set_confident_floor([0.9, 0.9])
+        >>> logits = torch.tensor([[4.0, 0.0], [4.0, 0.0], [0.0, 4.0], [0.0, 4.0]])
+        >>> target = torch.tensor([0, 1, 1, 0])  # the last two rows: confidently the other
+        >>> loss = criterion(logits, target)
+        >>> round(float(criterion.divergence_), 3) == round(criterion.family.radius(0.5), 3)
+        True
+        """
+        if thresholds is None:
+            self.confident_thresholds = None
+            return
+        values = torch.as_tensor(thresholds, dtype=torch.float32).detach()
+        if values.ndim != 1 or not len(values):
+            raise ValueError(
+                "thresholds must hold one probability per class, got shape "
+                f"{tuple(values.shape)}."
+            )
+        bad = (values <= 0) | (values > 1) | values.isnan()
+        if values.device.type == "cpu" and bool(bad.any()):
+            raise ValueError(
+                f"thresholds must be probabilities in (0, 1], got {values.tolist()!r}."
+            )
+        self.confident_thresholds = values
 
     def _plain_mean(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None

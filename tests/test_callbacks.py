@@ -247,6 +247,12 @@ def test_noise_rate_estimate_finds_the_rate_and_sets_the_radius(noisy_digits_30)
     assert estimate.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
     # The criterion forgets at the estimated rate, from the given 0.05.
     assert net.criterion_.radius == pytest.approx(-math.log(1 - estimate.noise_rate_))
+    # ... and at least the rows confidently put in another class than their label, each
+    # class's bar the network's mean probability on the class's own rows (at least 1/2).
+    floor = net.criterion_.confident_thresholds
+    np.testing.assert_allclose(floor.numpy(), estimate.floor_thresholds_, rtol=1e-6)
+    assert (estimate.floor_thresholds_ >= 0.5).all()
+    assert (estimate.floor_thresholds_ >= estimate.thresholds_).all()
     # Every epoch's estimate is the fraction of rows confidently assigned another class.
     confusion = estimate.confusion_
     assert confusion.shape == (10, 10)
@@ -313,6 +319,8 @@ def test_noise_rate_estimate_counts_with_per_class_thresholds(pending_logits, mo
     doubt = 1 - np.array([proba[labels == k, k].mean() for k in range(n_classes)])
     thresholds = np.maximum(1 - 2 * doubt, 0.5)
     np.testing.assert_allclose(estimate.thresholds_, thresholds, rtol=1e-5)
+    # The confident floor's bars: the mean probabilities themselves, at least one half.
+    np.testing.assert_allclose(estimate.floor_thresholds_, np.maximum(1 - doubt, 0.5), rtol=1e-5)
     assert thresholds[0] == 0.5 and (thresholds[1:] > 0.5).all()
     rate = _feed_epoch(estimate, logits, torch.as_tensor(labels))
     second = _confident_counts(proba, labels, thresholds)
@@ -339,7 +347,7 @@ def test_per_class_estimate_gives_every_class_its_own_rate(noisy_digits_30):
     estimate = NoiseRateEstimate(warmup_epochs=3, per_class=True)
     net = _digits_net([ReweightingWarmup(3), estimate]).fit(X, y)
     criterion = net.criterion_
-    assert criterion.per_class
+    assert criterion.per_class and criterion.confident_thresholds is None
     # One radius per class: each that of the class's running rate.
     expected = [-math.log(1 - r) for r in estimate.class_rates_]
     assert criterion.radius == pytest.approx(expected)
@@ -354,7 +362,16 @@ def test_noise_rate_estimate_can_only_observe(noisy_digits_30):
     estimate = NoiseRateEstimate(warmup_epochs=3, sets_forget_rate=False)
     net = _digits_net([ReweightingWarmup(3), estimate], max_epochs=6).fit(X, y)
     assert net.criterion_.radius == pytest.approx(-math.log(1 - 0.05))
+    assert net.criterion_.confident_thresholds is None
     assert 0.2 < estimate.noise_rate_ < 0.6
+
+
+def test_noise_rate_estimate_can_leave_the_confident_floor_off(noisy_digits_30):
+    X, y, _ = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3, confident_floor=False)
+    net = _digits_net([ReweightingWarmup(3), estimate], max_epochs=5).fit(X, y)
+    assert net.criterion_.radius == pytest.approx(-math.log(1 - estimate.noise_rate_))
+    assert net.criterion_.confident_thresholds is None
 
 
 def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):

@@ -197,6 +197,24 @@ def test_accelerator_path_reads_nothing_back_from_the_device(family):
     target = torch.zeros(8, dtype=torch.long, device="meta")
     for _ in range(2):
         criterion(logits, target).backward()
+    # The confident floor's radius is computed, and used, on the device.
+    criterion.set_confident_floor([0.6, 0.6, 0.6])
+    for _ in range(2):
+        criterion(logits, target).backward()
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=repr)
+def test_a_radius_given_as_a_tensor_is_the_same_ball(family):
+    losses = torch.rand(50, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    for rate in (0.05, 0.4, 0.8):
+        delta = family.radius(rate)
+        for early_stop in (True, False):
+            given = family.solve(
+                losses, torch.tensor(delta, dtype=torch.float64), early_stop=early_stop
+            )
+            number = family.solve(losses, delta, early_stop=early_stop)
+            torch.testing.assert_close(given.weights, number.weights, rtol=1e-9, atol=1e-12)
+            assert float(given.divergence) == pytest.approx(delta, rel=1e-6)
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=repr)

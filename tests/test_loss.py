@@ -336,3 +336,69 @@ def test_per_class_errors_name_what_was_given():
         criterion(logits, torch.softmax(logits, 1))
     with pytest.raises(ValueError, match="needs class indices .* got none"):
         criterion.weights(torch.rand(8))
+
+
+def _confident_fraction(logits, target, thresholds, weights=None):
+    """Reference: the (weighted) share of rows whose top class is not the label and has at
+    least its threshold, one row at a time."""
+    proba = torch.softmax(logits.double(), dim=1)
+    flags = []
+    for row, label in zip(proba, target.tolist(), strict=True):
+        top = int(row.argmax())
+        flags.append(float(top != label and row[top] >= thresholds[top]))
+    flags = torch.tensor(flags, dtype=torch.float64)
+    if weights is None:
+        return float(flags.mean())
+    return float((flags * weights).sum() / weights.sum())
+
+
+@pytest.mark.parametrize("divergence", ["kl", "alpha"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_confident_floor_forgets_at_least_the_rows_put_in_another_class(divergence, weighted):
+    gen = torch.Generator().manual_seed(0)
+    n, n_classes = 64, 4
+    target = torch.randint(n_classes, (n,), generator=gen)
+    logits = torch.randn(n, n_classes, generator=gen)
+    # A third of the rows are confidently another class than their label.
+    other = (target[: n // 3] + 1) % n_classes
+    logits[torch.arange(n // 3), other] += 5.0
+    weights = torch.rand(n, generator=gen) + 0.5 if weighted else None
+    thresholds = [0.6, 0.7, 0.8, 0.9]
+    fraction = _confident_fraction(logits, target, thresholds, weights)
+    assert 0.2 < fraction < 0.4
+    for rate in (0.1, 0.5):
+        floored = AntidoteLoss(divergence, forget_rate=rate)
+        floored.set_confident_floor(thresholds)
+        value = floored(logits, target, weights)
+        # The same as the plain ball of the larger of the two rates.
+        plain = AntidoteLoss(divergence, forget_rate=max(rate, fraction))
+        torch.testing.assert_close(value, plain(logits, target, weights))
+        torch.testing.assert_close(floored.weights_, plain.weights_)
+    floored.set_confident_floor(None)
+    assert floored.confident_thresholds is None
+
+
+def test_confident_floor_leaves_per_class_balls_and_regression_alone():
+    gen = torch.Generator().manual_seed(1)
+    logits = torch.randn(30, 3, generator=gen) * 4
+    target = torch.randint(3, (30,), generator=gen)
+    per_class = AntidoteLoss(forget_rate=0.1, per_class=True)
+    expected = per_class(logits, target)
+    per_class.set_confident_floor([0.5, 0.5, 0.5])
+    torch.testing.assert_close(per_class(logits, target), expected)
+    regression = AntidoteLoss(forget_rate=0.1, sample_loss="squared_error")
+    prediction, values = torch.randn(30, 1, generator=gen), torch.randn(30, 1, generator=gen)
+    expected = regression(prediction, values)
+    regression.set_confident_floor([0.5])
+    torch.testing.assert_close(regression(prediction, values), expected)
+
+
+@pytest.mark.parametrize(
+    "thresholds, match",
+    [([0.5, 1.5], r"probabilities in \(0, 1\], got \[0.5, 1.5\]"),
+     ([0.0, 0.5], "probabilities in"), ([], "one probability per class"),
+     ([[0.5]], "one probability per class")],
+)
+def test_confident_floor_names_bad_thresholds(thresholds, match):
+    with pytest.raises(ValueError, match=match):
+        AntidoteLoss(forget_rate=0.1).set_confident_floor(thresholds)
