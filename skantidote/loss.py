@@ -315,8 +315,10 @@ class AntidoteLoss(nn.Module):
             else:
                 rate = torch.dot(confident.to(sample_weight.dtype), sample_weight)
                 rate = rate / sample_weight.sum()
+            # float64 like the solve's losses; MPS has no float64.
+            dtype = torch.float32 if logits.device.type == "mps" else torch.float64
             floor = self.family.concentration_divergence(
-                1.0 - rate.double().clamp(max=MAX_FORGET_RATE)
+                1.0 - rate.to(dtype).clamp(max=MAX_FORGET_RATE)
             )
             radius = torch.clamp(floor, min=self.radius)
         return float(radius) if logits.device.type == "cpu" else radius
