@@ -194,7 +194,7 @@ class AntidoteLoss(nn.Module):
         self.warm_start = warm_start
         self.check_finite = check_finite
         self.enabled = True
-        self.confident_thresholds = None
+        self.set_confident_floor(None)
         self._set_solution(None)
 
     def extra_repr(self) -> str:
@@ -236,13 +236,21 @@ class AntidoteLoss(nn.Module):
         if not self.enabled or self.radius == 0.0:
             self._set_solution(None)
             return self._plain_mean(logits, target, sample_weight)
-        losses = self._sample_loss(logits, target)
+        radius = self.radius
+        if self._floors(logits, target):
+            # Cross-entropy from the log-probabilities the floor reads too (the same
+            # operations F.cross_entropy performs).
+            log_proba = torch.log_softmax(logits, dim=1)
+            losses = F.nll_loss(log_proba, target, reduction="none")
+        else:
+            losses = self._sample_loss(logits, target)
         if sample_weight is not None:
             sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
+        if self._floors(logits, target):
+            radius = self._floored_radius(log_proba.detach(), losses.detach(), sample_weight)
         solution = self._solve(
             losses, sample_weight, self._solution if self.warm_start else None,
-            target, logits.shape[1] if logits.ndim == 2 else 0,
-            self._floored_radius(logits, target, sample_weight),
+            target, logits.shape[1] if logits.ndim == 2 else 0, radius,
         )
         self._set_solution(solution, sample_weight)
         if sample_weight is None:
@@ -292,36 +300,46 @@ class AntidoteLoss(nn.Module):
             losses.detach(), target, radii, self.kappa, **options
         )
 
+    def _floors(self, logits: Tensor, target: Tensor) -> bool:
+        """Whether the confident floor applies to this batch (see set_confident_floor)."""
+        return (
+            self._log_confident_thresholds is not None and not self.per_class
+            and self._sample_loss is _cross_entropy and logits.ndim == 2
+            and target.ndim == 1 and not target.is_floating_point()
+        )
+
     def _floored_radius(
-        self, logits: Tensor, target: Tensor, sample_weight: Tensor | None
+        self, log_proba: Tensor, losses: Tensor, sample_weight: Tensor | None
     ) -> float | Tensor:
         """The batch's radius: the module's, or that of forgetting its confident rows.
 
-        On CPU a float; on an accelerator a 0-d tensor that stays there.
+        ``losses`` are the rows' cross-entropies, ``-log_proba`` at their labels. On CPU
+        a float; on an accelerator a 0-d tensor that stays there.
         """
-        thresholds = self.confident_thresholds
-        if (
-            thresholds is None or self.per_class or self._sample_loss is not _cross_entropy
-            or logits.ndim != 2 or target.ndim != 1 or target.is_floating_point()
-        ):
-            return self.radius
-        with torch.no_grad():
-            log_proba = torch.log_softmax(logits.detach().float(), dim=1)
-            top, assigned = log_proba.max(dim=1)
-            log_thresholds = torch.log(thresholds.to(device=logits.device))
-            confident = (assigned != target) & (top >= log_thresholds[assigned])
-            if sample_weight is None:
-                rate = confident.float().mean()
-            else:
-                rate = torch.dot(confident.to(sample_weight.dtype), sample_weight)
-                rate = rate / sample_weight.sum()
-            # float64 like the solve's losses; MPS has no float64.
-            dtype = torch.float32 if logits.device.type == "mps" else torch.float64
-            floor = self.family.concentration_divergence(
-                1.0 - rate.to(dtype).clamp(max=MAX_FORGET_RATE)
-            )
-            radius = torch.clamp(floor, min=self.radius)
-        return float(radius) if logits.device.type == "cpu" else radius
+        log_thresholds = self._log_confident_thresholds
+        if log_thresholds.device != log_proba.device:
+            log_thresholds = log_thresholds.to(log_proba.device)
+            self.__dict__["_log_confident_thresholds"] = log_thresholds
+        # As few tensor operations as the rule allows: inside a training step each costs
+        # several times what it costs alone. A row counts when its top class is above
+        # that class's threshold and above its label (-losses: so it is not the label).
+        top, assigned = log_proba.max(dim=1)
+        confident = top > torch.maximum(log_thresholds[assigned], -losses)
+        if sample_weight is not None:
+            rate = torch.dot(confident.to(sample_weight.dtype), sample_weight)
+            rate = rate / sample_weight.sum()
+        elif log_proba.device.type == "cpu":
+            rate = int(confident.sum()) / len(confident)
+        else:
+            rate = confident.sum() / len(confident)
+        if log_proba.device.type == "cpu":
+            return max(self.radius, self.family.radius(min(float(rate), MAX_FORGET_RATE)))
+        # float64 like the solve's losses; MPS has no float64.
+        dtype = torch.float32 if log_proba.device.type == "mps" else torch.float64
+        floor = self.family.concentration_divergence(
+            1.0 - rate.to(dtype).clamp(max=MAX_FORGET_RATE)
+        )
+        return torch.clamp(floor, min=self.radius)
 
     def set_confident_floor(self, thresholds: Sequence[float] | Tensor | None) -> None:
         """Forget, in every batch, at least the rows confidently put in another class.
@@ -356,6 +374,7 @@ class AntidoteLoss(nn.Module):
         """
         if thresholds is None:
             self.confident_thresholds = None
+            self.__dict__["_log_confident_thresholds"] = None
             return
         values = torch.as_tensor(thresholds, dtype=torch.float32).detach()
         if values.ndim != 1 or not len(values):
@@ -369,6 +388,7 @@ class AntidoteLoss(nn.Module):
                 f"thresholds must be probabilities in (0, 1], got {values.tolist()!r}."
             )
         self.confident_thresholds = values
+        self.__dict__["_log_confident_thresholds"] = torch.log(values)
 
     def _plain_mean(
         self, logits: Tensor, target: Tensor, sample_weight: Tensor | None

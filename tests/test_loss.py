@@ -217,6 +217,15 @@ def test_cuda_forward_backward_stays_on_device():
     assert criterion.weights_.device.type == "cuda"
     cpu = AntidoteLoss(forget_rate=0.3)(logits.detach().cpu(), target)
     torch.testing.assert_close(loss.detach().cpu(), cpu, rtol=1e-5, atol=1e-6)
+    # The confident floor's radius stays on the device, and gives the CPU's loss.
+    floor = [0.2] * logits.shape[1]
+    criterion.set_confident_floor(floor)
+    loss = criterion(logits, target.cuda())
+    on_cpu = AntidoteLoss(forget_rate=0.3)
+    on_cpu.set_confident_floor(floor)
+    torch.testing.assert_close(
+        loss.detach().cpu(), on_cpu(logits.detach().cpu(), target), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", ["squared_error", "absolute_error", "huber"])
