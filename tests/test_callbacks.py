@@ -366,6 +366,20 @@ def test_noise_rate_estimate_can_only_observe(noisy_digits_30):
     assert 0.2 < estimate.noise_rate_ < 0.6
 
 
+def test_confident_floor_waits_for_the_estimate_to_settle(noisy_digits_30):
+    X, y, _ = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3)
+    floors = []
+
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            floors.append(net.criterion_.confident_thresholds is not None)
+
+    _digits_net([ReweightingWarmup(3), estimate, Record()], max_epochs=10).fit(X, y)
+    # The rate from the end of the warm-up (epoch 3); the floor five epochs later.
+    assert floors == [False] * 7 + [True] * 3
+
+
 def test_noise_rate_estimate_can_leave_the_confident_floor_off(noisy_digits_30):
     X, y, _ = noisy_digits_30
     estimate = NoiseRateEstimate(warmup_epochs=3, confident_floor=False)

@@ -191,7 +191,8 @@ class NoiseRateEstimate(RunningNoiseRate):
     (:meth:`~skantidote.loss.AntidoteLoss.set_confident_floor`): in every batch, forget
     at least the rows whose most probable class is another than their label, with at
     least the network's mean probability on that class's own rows in the previous epoch
-    (cleanlab's per-class threshold, and at least one half). A row the network is that
+    (cleanlab's per-class threshold, and at least one half), once the estimate has
+    settled (``MIN_SETTLING_EPOCHS`` epochs after the warm-up). A row the network is that
     sure of is forgotten in whatever batch it falls, so it is not learnt while its label
     is wrong.
 
@@ -218,7 +219,8 @@ class NoiseRateEstimate(RunningNoiseRate):
         class's running rate (``class_rates_``), instead of one ball with the overall rate.
     confident_floor : bool, default=True
         With one ball, also set the criterion's confident floor (``floor_thresholds_``)
-        whenever it sets the forget rate.
+        whenever it sets the forget rate, from ``MIN_SETTLING_EPOCHS`` epochs after the
+        end of the warm-up on.
 
     Attributes
     ----------
@@ -382,7 +384,12 @@ class NoiseRateEstimate(RunningNoiseRate):
         else:
             criterion.set_forget_rate(self.noise_rate_)
         if self.confident_floor and hasattr(criterion, "set_confident_floor"):
-            criterion.set_confident_floor(None if per_class else self._floor_thresholds)
+            # Only once the estimate has settled: before, the rows the network puts in
+            # another class include clean rows it has not learnt yet, and memorising the
+            # wrong labels takes many epochs.
+            settled = self._settling_epochs >= MIN_SETTLING_EPOCHS
+            floor = None if per_class or not settled else self._floor_thresholds
+            criterion.set_confident_floor(floor)
 
     def fitted_attributes(self) -> dict:
         if self.confusion_ is None:
