@@ -114,8 +114,8 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         class), so that no class, however small, is forgotten wholesale (see
         "Class-conditional forgetting" in the method guide). Not the default: on
         class-conditional noise it beat the single ball (with its confident floor) in 3
-        of 8 cells (adult at 40 %, by 2.9 points; letter in 20 epochs, by 1.2 and 0.6)
-        and trailed it in 5 (by 0.5 to 2.8 points) (``benchmarks/results/suite.md``),
+        of 8 cells (adult at 40 %, by 3.7 points; letter in 20 epochs, by 0.5 and 0.1)
+        and trailed it in 5 (by 0.5 to 2.7 points) (``benchmarks/results/suite.md``),
         and its training step costs about 1.45 times the single ball's on a CPU. Try it
         when a minority class is noisy.
     delta : float >= 0 or None, default=None
