@@ -113,9 +113,9 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         ``forget_rate="auto"``, its estimated rate; with a given rate, the same in every
         class), so that no class, however small, is forgotten wholesale (see
         "Class-conditional forgetting" in the method guide). Not the default: on
-        class-conditional noise it beat the single ball (with its confident floor) in 3
-        of 8 cells (adult at 40 %, by 3.7 points; letter in 20 epochs, by 0.5 and 0.1)
-        and trailed it in 5 (by 0.5 to 2.7 points) (``benchmarks/results/suite.md``),
+        class-conditional noise it beat the single ball (with its confident floor) in 1
+        of 8 cells (adult at 40 %, by 1.2 points) and trailed it in 7 (by 0.02 to 2.3
+        points) (``benchmarks/results/suite.md``),
         and its training step costs about 1.45 times the single ball's on a CPU. Try it
         when a minority class is noisy.
     delta : float >= 0 or None, default=None

@@ -247,12 +247,11 @@ def test_noise_rate_estimate_finds_the_rate_and_sets_the_radius(noisy_digits_30)
     assert estimate.noise_rate_ == pytest.approx(corrupted.mean(), abs=0.05)
     # The criterion forgets at the estimated rate, from the given 0.05.
     assert net.criterion_.radius == pytest.approx(-math.log(1 - estimate.noise_rate_))
-    # ... and at least the rows confidently put in another class than their label, each
-    # class's bar the network's mean probability on the class's own rows (at least 1/2).
+    # ... and at least the rows the estimate counts as wrong: those confidently put in
+    # another class than their label, at that class's threshold (at least 1/2).
     floor = net.criterion_.confident_thresholds
-    np.testing.assert_allclose(floor.numpy(), estimate.floor_thresholds_, rtol=1e-6)
-    assert (estimate.floor_thresholds_ >= 0.5).all()
-    assert (estimate.floor_thresholds_ >= estimate.thresholds_).all()
+    np.testing.assert_allclose(floor.numpy(), estimate.thresholds_, rtol=1e-6)
+    assert (estimate.thresholds_ >= 0.5).all()
     # Every epoch's estimate is the fraction of rows confidently assigned another class.
     confusion = estimate.confusion_
     assert confusion.shape == (10, 10)
@@ -301,7 +300,7 @@ def test_noise_rate_estimate_counts_with_per_class_thresholds(pending_logits, mo
     # Confident on the label for most rows, on another class for a fifth, and unsure of
     # everything for some: the thresholds and the hesitant rows both matter.
     # Class 0 is noisier than the others, so its threshold stays at one half.
-    noisy = rng.random(n) < np.where(labels == 0, 0.4, 0.1)
+    noisy = rng.random(n) < np.where(labels == 0, 0.6, 0.1)
     truth = np.where(noisy, rng.integers(n_classes, size=n), labels)
     logits = rng.normal(size=(n, n_classes))
     logits[np.arange(n), truth] += rng.choice([0.0, 3.0, 6.0], size=n, p=[0.1, 0.2, 0.7])
@@ -314,13 +313,11 @@ def test_noise_rate_estimate_counts_with_per_class_thresholds(pending_logits, mo
     first = _confident_counts(proba, labels, np.full(n_classes, 0.5))
     np.testing.assert_array_equal(estimate.confusion_, first)
     assert rate == pytest.approx(1 - np.trace(first) / n)
-    # Then twice each class's mean doubt on the rows labelled with it below certainty,
-    # and at least one half.
-    doubt = 1 - np.array([proba[labels == k, k].mean() for k in range(n_classes)])
-    thresholds = np.maximum(1 - 2 * doubt, 0.5)
+    # Then each class's mean probability on the rows labelled with it (cleanlab's
+    # per-class threshold), and at least one half.
+    confidence = np.array([proba[labels == k, k].mean() for k in range(n_classes)])
+    thresholds = np.maximum(confidence, 0.5)
     np.testing.assert_allclose(estimate.thresholds_, thresholds, rtol=1e-5)
-    # The confident floor's bars: the mean probabilities themselves, at least one half.
-    np.testing.assert_allclose(estimate.floor_thresholds_, np.maximum(1 - doubt, 0.5), rtol=1e-5)
     assert thresholds[0] == 0.5 and (thresholds[1:] > 0.5).all()
     rate = _feed_epoch(estimate, logits, torch.as_tensor(labels))
     second = _confident_counts(proba, labels, thresholds)

@@ -198,13 +198,13 @@ def test_per_class_balls_keep_every_class_share(digits):
     assert criterion.radius == pytest.approx([-math.log(1 - r) for r in rates])
     noisy_classes = [4, 9]  # where the flipped labels landed
     assert rates[noisy_classes].min() > np.delete(rates, noisy_classes).max()
-    # Short of the truth by up to 0.1: the flipped rows come from classes the network is
-    # sure of (3 and 8 keep their own rows), whose strict bar (twice their doubt below
-    # certainty) the network reaches on only part of the flipped rows in 15 epochs of
-    # standardised digits, which it partly memorises.
+    # Short of the truth by up to 0.15: the flipped rows come from classes the network is
+    # sure of (3 and 8 keep their own rows), whose strict bar (their mean probability on
+    # their own rows, about 0.99) the network reaches on only part of the flipped rows in
+    # 15 epochs of standardised digits, which it partly memorises.
     for k in noisy_classes:
         true_rate = flip[y_noisy == k].mean()
-        assert true_rate - 0.1 < rates[k] <= true_rate + 0.03
+        assert true_rate - 0.15 < rates[k] <= true_rate + 0.03
     # The weights keep every class's share: mean 1 within each class.
     weights = per_class.sample_weights_
     for k in range(10):

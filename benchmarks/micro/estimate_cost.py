@@ -59,7 +59,7 @@ class ConfidentFloorAtFixedRate(Callback):
         self.estimate = estimate
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        net.criterion_.set_confident_floor(self.estimate.floor_thresholds_)
+        net.criterion_.set_confident_floor(self.estimate.thresholds_)
 
 
 def task_data(task: str) -> tuple[np.ndarray, np.ndarray]:

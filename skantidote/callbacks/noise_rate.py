@@ -29,9 +29,6 @@ MIN_SETTLING_EPOCHS = 5
 #: to count as mislabeled: at least half, more than all other classes together. A class's
 #: own threshold (see :class:`NoiseRateEstimate`) can only raise it.
 MIN_CONFIDENCE = 0.5
-#: A class's threshold lies this many times the class's mean doubt (one minus the mean
-#: probability the network gives the class on its own rows) below certainty.
-DOUBT_ALLOWANCE = 2.0
 #: Quantile of the residual norms that the clean residuals' scale is read from: below the
 #: clean fraction whatever the noise (up to 75 % corrupted rows).
 SCALE_QUANTILE = 0.25
@@ -164,13 +161,13 @@ class NoiseRateEstimate(RunningNoiseRate):
     network confidently assigns to another class than their label, per given class and
     assigned class:
 
-    * each class ``j`` has a confidence threshold, from the network's *doubt* on the class:
-      one minus the mean probability it gave ``j`` on the rows labelled ``j`` in the
-      previous epoch. The threshold lies twice that doubt below certainty, and never below
-      ``MIN_CONFIDENCE`` (one half). On a clean, easy class (doubt 0.01) a row then counts
-      as that class only at 0.98: the hard clean rows of other classes that the network
-      half-assigns to it are not taken for noise. On a class whose rows carry a quarter of
-      doubt or more (a noisy or a hard class) the threshold is one half;
+    * each class ``j`` has a confidence threshold: the mean probability the network gave
+      ``j`` on the rows labelled ``j`` in the previous epoch (cleanlab's per-class
+      threshold), and never below ``MIN_CONFIDENCE`` (one half). On a clean, easy class
+      a row then counts as that class only at about 0.99: the hard clean rows of other
+      classes that the network half-assigns to it, or has not learnt yet, are not taken
+      for noise. On a class whose rows carry half of doubt or more (a noisy or a hard
+      class) the threshold is one half;
     * a row labelled ``i`` counts as truly ``j`` when the network gives ``j`` at least
       ``j``'s threshold; every other row, including those on which the network hesitates,
       counts as agreeing with its label, so that hard clean rows are not taken for noise;
@@ -189,12 +186,11 @@ class NoiseRateEstimate(RunningNoiseRate):
     pairs: 0.36 at 100 epochs for 0.395, 2 points below the true rate's accuracy). So
     with ``confident_floor`` it also gives the criterion a floor
     (:meth:`~skantidote.loss.AntidoteLoss.set_confident_floor`): in every batch, forget
-    at least the rows whose most probable class is another than their label, with at
-    least the network's mean probability on that class's own rows in the previous epoch
-    (cleanlab's per-class threshold, and at least one half), once the estimate has
-    settled (``MIN_SETTLING_EPOCHS`` epochs after the warm-up). A row the network is that
-    sure of is forgotten in whatever batch it falls, so it is not learnt while its label
-    is wrong.
+    at least the rows that the estimate counts as wrong (another class than their label
+    at least at that class's threshold), once the estimate has settled
+    (``MIN_SETTLING_EPOCHS`` epochs after the warm-up). A row the network is that sure of
+    is forgotten in whatever batch it falls, so it is not learnt while its label is
+    wrong.
 
     The estimate misses wrong labels the network has come to predict or hesitates on
     (``benchmarks/results/suite.md`` and ``small_tables.md`` list it against the truth).
@@ -218,7 +214,7 @@ class NoiseRateEstimate(RunningNoiseRate):
         Give an :class:`~skantidote.loss.AntidoteLoss` one ball per class, each with its
         class's running rate (``class_rates_``), instead of one ball with the overall rate.
     confident_floor : bool, default=True
-        With one ball, also set the criterion's confident floor (``floor_thresholds_``)
+        With one ball, also set the criterion's confident floor (at ``thresholds_``)
         whenever it sets the forget rate, from ``MIN_SETTLING_EPOCHS`` epochs after the
         end of the warm-up on.
 
@@ -234,12 +230,9 @@ class NoiseRateEstimate(RunningNoiseRate):
         network confidently assigned them (columns; the given class where it assigned
         none).
     thresholds_ : ndarray of shape (n_classes,)
-        Each class's confidence threshold for the next epoch: one minus twice the network's
-        mean doubt on the class's labelled rows in the last epoch, at least
-        ``MIN_CONFIDENCE``.
-    floor_thresholds_ : ndarray of shape (n_classes,)
-        Each class's bar for the confident floor: the network's mean probability on the
-        class's labelled rows in the last epoch, at least ``MIN_CONFIDENCE``.
+        Each class's confidence threshold for the next epoch (and the confident floor's):
+        the network's mean probability on the class's labelled rows in the last epoch, at
+        least ``MIN_CONFIDENCE``.
     history_ : list of float
         Each epoch's estimate (the fraction of rows off the diagonal of ``confusion_``),
         also recorded as ``noise_estimate`` in the net's history.
@@ -278,10 +271,8 @@ class NoiseRateEstimate(RunningNoiseRate):
         super().initialize()
         self.confusion_ = None
         self.thresholds_ = None
-        self.floor_thresholds_ = None
         self.class_rates_ = None
         self._thresholds = None
-        self._floor_thresholds = None
         self._reset_epoch()
         return self
 
@@ -343,20 +334,13 @@ class NoiseRateEstimate(RunningNoiseRate):
         n_classes = len(sums)
         counts = self._counts.reshape(n_classes, n_classes)
         rows = counts.sum(dim=1)
-        confidence = sums / rows.clamp_min(1)
-        thresholds = (1.0 - DOUBT_ALLOWANCE * (1.0 - confidence)).clamp_min(MIN_CONFIDENCE)
+        thresholds = (sums / rows.clamp_min(1)).float().clamp_min(MIN_CONFIDENCE)
         # A class without rows this epoch keeps its thresholds.
         self._thresholds = torch.where(rows > 0, thresholds, self._thresholds)
-        floor = confidence.float().clamp_min(MIN_CONFIDENCE)
-        if self._floor_thresholds is not None:
-            floor = torch.where(rows > 0, floor, self._floor_thresholds)
-        self._floor_thresholds = floor
         # One transfer from the device per epoch: the counts and the thresholds together.
-        host = torch.cat(
-            [counts.flatten().double(), self._thresholds.double(), floor.double()]
-        ).cpu().numpy()
+        host = torch.cat([counts.flatten().double(), self._thresholds.double()]).cpu().numpy()
         self.confusion_ = host[: n_classes**2].astype(np.int64).reshape(n_classes, n_classes)
-        self.thresholds_, self.floor_thresholds_ = np.split(host[n_classes**2 :], 2)
+        self.thresholds_ = host[n_classes**2 :]
         self._reset_epoch()
         return 1.0 - np.trace(self.confusion_) / max(self.confusion_.sum(), 1)
 
@@ -388,7 +372,7 @@ class NoiseRateEstimate(RunningNoiseRate):
             # another class include clean rows it has not learnt yet, and memorising the
             # wrong labels takes many epochs.
             settled = self._settling_epochs >= MIN_SETTLING_EPOCHS
-            floor = None if per_class or not settled else self._floor_thresholds
+            floor = None if per_class or not settled else self._thresholds
             criterion.set_confident_floor(floor)
 
     def fitted_attributes(self) -> dict:
