@@ -166,8 +166,8 @@ class NoiseRateEstimate(RunningNoiseRate):
       threshold), and never below ``MIN_CONFIDENCE`` (one half). On a clean, easy class
       a row then counts as that class only at about 0.99: the hard clean rows of other
       classes that the network half-assigns to it, or has not learnt yet, are not taken
-      for noise. On a class whose rows carry half of doubt or more (a noisy or a hard
-      class) the threshold is one half;
+      for noise. On a class whose own rows get half or less on average (a noisy or a
+      hard class) the threshold is one half;
     * a row labelled ``i`` counts as truly ``j`` when the network gives ``j`` at least
       ``j``'s threshold; every other row, including those on which the network hesitates,
       counts as agreeing with its label, so that hard clean rows are not taken for noise;
