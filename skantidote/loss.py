@@ -236,18 +236,12 @@ class AntidoteLoss(nn.Module):
         if not self.enabled or self.radius == 0.0:
             self._set_solution(None)
             return self._plain_mean(logits, target, sample_weight)
-        radius = self.radius
-        if self._floors(logits, target):
-            # Cross-entropy from the log-probabilities the floor reads too (the same
-            # operations F.cross_entropy performs).
-            log_proba = torch.log_softmax(logits, dim=1)
-            losses = F.nll_loss(log_proba, target, reduction="none")
-        else:
-            losses = self._sample_loss(logits, target)
+        losses = self._sample_loss(logits, target)
         if sample_weight is not None:
             sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
+        radius = self.radius
         if self._floors(logits, target):
-            radius = self._floored_radius(log_proba.detach(), losses.detach(), sample_weight)
+            radius = self._floored_radius(logits.detach(), target, sample_weight)
         solution = self._solve(
             losses, sample_weight, self._solution if self.warm_start else None,
             target, logits.shape[1] if logits.ndim == 2 else 0, radius,
@@ -309,33 +303,33 @@ class AntidoteLoss(nn.Module):
         )
 
     def _floored_radius(
-        self, log_proba: Tensor, losses: Tensor, sample_weight: Tensor | None
+        self, logits: Tensor, target: Tensor, sample_weight: Tensor | None
     ) -> float | Tensor:
         """The batch's radius: the module's, or that of forgetting its confident rows.
 
-        ``losses`` are the rows' cross-entropies, ``-log_proba`` at their labels. On CPU
-        a float; on an accelerator a 0-d tensor that stays there.
+        On CPU a float; on an accelerator a 0-d tensor that stays there.
         """
         log_thresholds = self._log_confident_thresholds
-        if log_thresholds.device != log_proba.device:
-            log_thresholds = log_thresholds.to(log_proba.device)
+        if log_thresholds.device != logits.device:
+            log_thresholds = log_thresholds.to(logits.device)
             self.__dict__["_log_confident_thresholds"] = log_thresholds
         # As few tensor operations as the rule allows: inside a training step each costs
-        # several times what it costs alone. A row counts when its top class is above
-        # that class's threshold and above its label (-losses: so it is not the label).
-        top, assigned = log_proba.max(dim=1)
-        confident = top > torch.maximum(log_thresholds[assigned], -losses)
+        # several times what it costs alone. The thresholds are at least one half, so a
+        # row has at most one class above its threshold, and that class, unless it is the
+        # label, is above the label: the label's column is all that needs leaving out.
+        above = torch.log_softmax(logits, dim=1) > log_thresholds
+        above.scatter_(1, target.view(-1, 1), False)
+        n_rows = logits.shape[0]
         if sample_weight is not None:
-            rate = torch.dot(confident.to(sample_weight.dtype), sample_weight)
+            rate = torch.dot(above.any(dim=1).to(sample_weight.dtype), sample_weight)
             rate = rate / sample_weight.sum()
-        elif log_proba.device.type == "cpu":
-            rate = int(confident.sum()) / len(confident)
         else:
-            rate = confident.sum() / len(confident)
-        if log_proba.device.type == "cpu":
-            return max(self.radius, self.family.radius(min(float(rate), MAX_FORGET_RATE)))
+            rate = above.sum() / n_rows if not logits.is_cpu else above.sum().item() / n_rows
+        if logits.is_cpu:
+            rate = min(float(rate), MAX_FORGET_RATE)
+            return max(self.radius, float(self.family.concentration_divergence(1.0 - rate)))
         # float64 like the solve's losses; MPS has no float64.
-        dtype = torch.float32 if log_proba.device.type == "mps" else torch.float64
+        dtype = torch.float32 if logits.device.type == "mps" else torch.float64
         floor = self.family.concentration_divergence(
             1.0 - rate.to(dtype).clamp(max=MAX_FORGET_RATE)
         )
@@ -344,10 +338,11 @@ class AntidoteLoss(nn.Module):
     def set_confident_floor(self, thresholds: Sequence[float] | Tensor | None) -> None:
         """Forget, in every batch, at least the rows confidently put in another class.
 
-        A row counts when the network's most probable class for it is not its label and
-        gets at least that class's threshold. The batch's radius is then at least that of
-        forgetting the fraction of such rows (at most :data:`MAX_FORGET_RATE`), whatever
-        the forget rate. A forget rate set from an estimate of the noise forgets that
+        A row counts when a class other than its label gets more than that class's
+        threshold. The thresholds are at least one half, so that at most one class of a
+        row can pass its own: the most probable, confidently. The batch's radius is then
+        at least that of forgetting the fraction of such rows (at most
+        :data:`MAX_FORGET_RATE`), whatever the forget rate. A forget rate set from an estimate of the noise forgets that
         fraction of every batch, but the wrong labels do not spread evenly over the
         batches: those a batch holds beyond it would be learnt, and a network that has
         learnt them no longer tells them apart, so an estimate that follows it drifts
@@ -358,8 +353,9 @@ class AntidoteLoss(nn.Module):
 
         Parameters
         ----------
-        thresholds : sequence of floats in (0, 1] or Tensor of shape (n_classes,), or None
-            One probability per class; ``None`` removes the floor.
+        thresholds : sequence of floats in [0.5, 1] or Tensor of shape (n_classes,), or None
+            One probability per class; ``None`` removes the floor. Checked on the host
+            only: a tensor on an accelerator is taken as it is.
 
         Examples
         --------
@@ -382,10 +378,11 @@ class AntidoteLoss(nn.Module):
                 "thresholds must hold one probability per class, got shape "
                 f"{tuple(values.shape)}."
             )
-        bad = (values <= 0) | (values > 1) | values.isnan()
+        bad = (values < 0.5) | (values > 1) | values.isnan()
         if values.device.type == "cpu" and bool(bad.any()):
             raise ValueError(
-                f"thresholds must be probabilities in (0, 1], got {values.tolist()!r}."
+                "thresholds must be probabilities in [0.5, 1] (a row is confidently in "
+                f"at most one class), got {values.tolist()!r}."
             )
         self.confident_thresholds = values
         self.__dict__["_log_confident_thresholds"] = torch.log(values)

@@ -76,6 +76,23 @@ def test_matches_slsqp_on_small_instances(
     check_solution(family, losses, p, delta, kappa, solution, reference, rtol=1e-6)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: the alpha family with r < 1 at a block of tied largest losses "
+    "that the optimum just leaves out; its root lies closer to the tie than float64 "
+    "resolves, and the solve is 1e-6 off in value (not 1e-9)",
+)
+def test_alpha_root_at_a_tie_that_leaves_the_support():
+    family = AlphaDivergence(4.0)
+    # Seven tied largest losses; forgetting 80 % keeps just the two smallest.
+    losses = np.array([1.2937, 0.6966, 0.683] + [1.2937] * 7)
+    p = np.full(10, 0.1)
+    delta = family.radius(0.8)
+    solution = family.solve(torch.tensor(losses), delta, 0.0, ref_weights=torch.tensor(p))
+    reference = primal_slsqp(losses, p, delta, 0.0, family.alpha)
+    check_solution(family, losses, p, delta, 0.0, solution, reference, rtol=1e-6)
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     family=st.sampled_from(FAMILIES),

@@ -218,7 +218,7 @@ def test_cuda_forward_backward_stays_on_device():
     cpu = AntidoteLoss(forget_rate=0.3)(logits.detach().cpu(), target)
     torch.testing.assert_close(loss.detach().cpu(), cpu, rtol=1e-5, atol=1e-6)
     # The confident floor's radius stays on the device, and gives the CPU's loss.
-    floor = [0.2] * logits.shape[1]
+    floor = [0.55] * logits.shape[1]
     criterion.set_confident_floor(floor)
     loss = criterion(logits, target.cuda())
     on_cpu = AntidoteLoss(forget_rate=0.3)
@@ -404,8 +404,8 @@ def test_confident_floor_leaves_per_class_balls_and_regression_alone():
 
 @pytest.mark.parametrize(
     "thresholds, match",
-    [([0.5, 1.5], r"probabilities in \(0, 1\], got \[0.5, 1.5\]"),
-     ([0.0, 0.5], "probabilities in"), ([], "one probability per class"),
+    [([0.5, 1.5], r"probabilities in \[0.5, 1\] .*got \[0.5, 1.5\]"),
+     ([0.4, 0.5], "probabilities in"), ([], "one probability per class"),
      ([[0.5]], "one probability per class")],
 )
 def test_confident_floor_names_bad_thresholds(thresholds, match):
