@@ -324,7 +324,8 @@ class AntidoteLoss(nn.Module):
             rate = torch.dot(above.any(dim=1).to(sample_weight.dtype), sample_weight)
             rate = rate / sample_weight.sum()
         else:
-            rate = above.sum() / n_rows if not logits.is_cpu else above.sum().item() / n_rows
+            count = torch.count_nonzero(above)
+            rate = count.item() / n_rows if logits.is_cpu else count / n_rows
         if logits.is_cpu:
             rate = min(float(rate), MAX_FORGET_RATE)
             return max(self.radius, float(self.family.concentration_divergence(1.0 - rate)))

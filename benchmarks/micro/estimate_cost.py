@@ -161,7 +161,7 @@ def markdown(times: pd.DataFrame, rounds: int, epochs: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--tasks", nargs="+", default=["letter", "friedman1"])
     args = parser.parse_args(argv)
