@@ -103,9 +103,12 @@ def make_estimator(method: str, noise: str, rate: float, params: dict) -> BaseEs
     if method == "cleanlab":
         from cleanlab.classification import CleanLearning
 
+        # n_jobs=1: the pruning single-threaded like everything else (its results do not
+        # depend on it), and its process pool fails inside the suite's worker processes.
         return CleanLearning(
             AntidoteClassifier(forget_rate=0.0, **params), cv_n_folds=5,
             seed=params["random_state"], verbose=False,
+            find_label_issues_kwargs={"n_jobs": 1},
         )
     raise ValueError(f"unknown method {method!r}; known: {METHODS}.")
 
