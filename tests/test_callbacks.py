@@ -1,6 +1,7 @@
 """The training callbacks, in a plain skorch net: the classifier's behaviour, assembled."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -401,6 +402,31 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
         estimate.warn_if_unreliable([str(i) if i != 7 else "seven" for i in range(10)])
     with pytest.raises(ValueError, match="smoothing must be a number in"):
         _digits_net([NoiseRateEstimate(smoothing=1.0)], max_epochs=1).fit(X, y)
+
+
+def _fell_warnings(estimate):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimate.warn_if_unreliable()
+    return [str(w.message) for w in caught if "noise estimate fell" in str(w.message)]
+
+
+def test_noise_rate_estimate_warns_when_it_was_still_falling(noisy_digits_30):
+    X, y, _ = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3)
+    _digits_net([ReweightingWarmup(3), estimate], max_epochs=12).fit(X, y)
+    # A settled estimate of real noise: no such warning.
+    assert _fell_warnings(estimate) == []
+    # Clean letter in 20 epochs: the count fell as the network learnt its hard clean rows.
+    estimate.history_ = [0.028, 0.074, 0.051, 0.052, 0.045, 0.038, 0.031, 0.030, 0.025, 0.024,
+                         0.022, 0.019, 0.018, 0.015, 0.018, 0.015, 0.015, 0.016, 0.013, 0.013]
+    (message,) = _fell_warnings(estimate)
+    assert "fell from 0.033" in message and "to 0.014" in message
+    # A fall of a tenth of a real rate, or a fall near zero: not counted as learning.
+    estimate.history_ = [0.0] * 3 + [0.21, 0.2, 0.2, 0.2, 0.19, 0.19, 0.19, 0.19]
+    assert _fell_warnings(estimate) == []
+    estimate.history_ = [0.0] * 3 + [0.008, 0.006, 0.004, 0.002, 0.0, 0.0, 0.0, 0.0]
+    assert _fell_warnings(estimate) == []
 
 
 @pytest.mark.parametrize("n_outputs", [1, 3])

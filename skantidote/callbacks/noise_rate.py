@@ -43,6 +43,13 @@ RESIDUAL_START_RATE = 0.5
 #: Logits (rows times classes) the class-label estimate keeps before counting them at
 #: once: 4 MiB of float32, a whole epoch of a small table.
 PENDING_LOGITS = 2**20
+#: A settled class-label estimate moves by a few per cent of itself between the first half
+#: of the reweighted epochs and their last quarter (at most 3 % in the suite's noisy
+#: cells); one that falls by more than this share of itself counted rows the network was
+#: still learning, clean rows (clean letter in 20 epochs: from 0.033 to 0.015).
+STILL_LEARNING_FALL = 1 / 3
+#: ... and by at least this much, so that an estimate near zero does not warn.
+STILL_LEARNING_MIN_FALL = 0.01
 
 
 class RunningNoiseRate(Callback, ABC):
@@ -195,9 +202,12 @@ class NoiseRateEstimate(RunningNoiseRate):
     The estimate misses wrong labels the network has come to predict or hesitates on
     (``benchmarks/results/suite.md`` and ``small_tables.md`` list it against the truth).
     It cannot tell a class whose wrong labels outnumber its right ones: the network then
-    learns the wrong labels as the class. It warns about both cases it can see: too few
-    reweighted epochs to settle, and classes whose rows it assigns to another class for
-    more than half of them.
+    learns the wrong labels as the class. It warns about the cases it can see: too few
+    reweighted epochs to settle; an estimate that was still falling at the end, because
+    the network was still learning clean rows it had counted (more than a third, and at
+    least 0.01, between the first half of the reweighted epochs and their last quarter:
+    ``STILL_LEARNING_FALL``, ``STILL_LEARNING_MIN_FALL``); and classes whose rows it
+    assigns to another class for more than half of them.
 
     Parameters
     ----------
@@ -383,6 +393,28 @@ class NoiseRateEstimate(RunningNoiseRate):
             "class_noise_rates_": self.class_noise_rates(),
         }
 
+    def still_learning_fall(self) -> tuple[float, float] | None:
+        """The estimate's fall over the reweighted epochs, where it says it was still learning.
+
+        Returns
+        -------
+        tuple of two floats, or None
+            The mean of the epochs' estimates over the first half of the reweighted epochs
+            and over their last quarter (at least two epochs), where the second is below
+            the first by more than ``STILL_LEARNING_FALL`` of it and by at least
+            ``STILL_LEARNING_MIN_FALL``; None otherwise, or before ``MIN_SETTLING_EPOCHS``
+            reweighted epochs.
+        """
+        reweighted = self.history_[self.warmup_epochs :]
+        if len(reweighted) < MIN_SETTLING_EPOCHS:
+            return None
+        first = float(np.mean(reweighted[: len(reweighted) // 2]))
+        last = float(np.mean(reweighted[-max(2, len(reweighted) // 4) :]))
+        fall = first - last
+        if fall < STILL_LEARNING_MIN_FALL or fall <= STILL_LEARNING_FALL * first:
+            return None
+        return first, last
+
     def class_noise_rates(self) -> np.ndarray:
         """Per given class, the fraction of its rows confidently assigned to another class.
 
@@ -408,6 +440,18 @@ class NoiseRateEstimate(RunningNoiseRate):
         if self.confusion_ is None:
             return
         self.warn_if_unsettled(stacklevel + 1)
+        fall = self.still_learning_fall()
+        if fall is not None:
+            warnings.warn(
+                f"The noise estimate fell from {fall[0]:.3f} (the first half of the "
+                f"reweighted epochs) to {fall[1]:.3f} (their last quarter): the network "
+                "was still learning rows it had counted as mislabeled, so the estimate "
+                f"({self.noise_rate_:.3f}) may still count clean rows it has not learnt, "
+                "and forgetting them costs accuracy. Train more epochs, or give "
+                "forget_rate=0 if the labels are clean.",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
         rates = self.class_noise_rates()
         names = class_names if class_names is not None else range(len(rates))
         swamped = [name for name, rate in zip(names, rates, strict=True) if rate > 0.5]
