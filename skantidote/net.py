@@ -1,10 +1,11 @@
 """The skorch network that :class:`~skantidote.AntidoteClassifier` trains.
 
-Its one job is to feed the data to the module and the criterion: per-row sample weights
-go to the criterion, and rows of a scipy sparse matrix are densified one minibatch at a
-time (:class:`SparseRowsDataset`). Everything else about training with ANTIDOTE (warm-up,
-learning-rate schedule, diagnostics, early stopping, the guard against diverging losses)
-is a callback in :mod:`skantidote.callbacks`, so that any skorch net can use it.
+Its one job is to feed the data to the module and the criterion: per-row sample weights go
+to the criterion, and rows of a scipy sparse matrix (densified) or of a read-only array are
+selected one minibatch at a time (:class:`RowsDataset`). Everything else about training with
+ANTIDOTE (warm-up, learning-rate schedule, diagnostics, early stopping, the guard against
+diverging losses) is a callback in :mod:`skantidote.callbacks`, so that any skorch net can
+use it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ __all__ = [
     "AntidoteNet",
     "AntidoteNetMixin",
     "AntidoteRegressorNet",
-    "SparseRowsDataset",
+    "RowsDataset",
     "net_device",
     "net_input",
     "resolve_device",
@@ -62,33 +63,42 @@ def net_input(X, sample_weight=None):
     return X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
 
 
-def _has_sparse_features(X) -> bool:
-    """Whether ``X``, or a value of :func:`net_input`'s dict ``X``, is a sparse matrix."""
-    if isinstance(X, Mapping):
-        return any(sparse.issparse(value) for value in X.values())
-    return sparse.issparse(X)
+def _needs_rows_dataset(*values) -> bool:
+    """Whether any of ``values`` (or of the values of :func:`net_input`'s dict) is a sparse
+    matrix or a read-only array, which :class:`RowsDataset` serves a minibatch at a time."""
+    for value in values:
+        inner = value.values() if isinstance(value, Mapping) else (value,)
+        for array in inner:
+            if sparse.issparse(array) or (
+                isinstance(array, np.ndarray) and not array.flags.writeable
+            ):
+                return True
+    return False
 
 
-class SparseRowsDataset(torch.utils.data.Dataset):
-    """Rows of a scipy sparse matrix, densified one minibatch at a time.
+class RowsDataset(torch.utils.data.Dataset):
+    """Rows of a sparse matrix or of a read-only array, selected one minibatch at a time.
 
     A ``DataLoader`` fetches a minibatch with one ``__getitems__(indices)`` call, which
-    selects the rows from the CSR matrix at once (scipy's vectorised row selection;
+    selects the rows at once (scipy's vectorised row selection, numpy's fancy indexing;
     row-by-row selection in Python costs more than the training step) and returns them
     already collated, as skorch's ``Dataset`` and ``DataLoader`` would: ``(X_batch,
-    y_batch)``, with ``X_batch`` a dense float32 tensor, or a dict of tensors for
-    :func:`net_input`'s ``{"X": X, "sample_weight": w}``. Iterate it with
-    ``collate_fn=SparseRowsDataset.collate``; the samplers are the usual ones, so the
-    same random state gives the same minibatches as dense input. The whole matrix is
-    never densified: a fit needs memory for the sparse matrix and a few dense minibatches.
-    :class:`AntidoteNet` builds and iterates it for sparse input.
+    y_batch)``, with ``X_batch`` a tensor (sparse rows densified to float32), or a dict of
+    tensors for :func:`net_input`'s ``{"X": X, "sample_weight": w}``. Iterate it with
+    ``collate_fn=RowsDataset.collate``; the samplers are the usual ones, so the same
+    random state gives the same minibatches as skorch's ``Dataset``. Nothing is copied
+    whole: a sparse matrix is never densified, and a read-only array (a pandas
+    DataFrame's values under copy-on-write, a file memory-mapped read-only) is not copied
+    to be made writable; each minibatch is a copy of its rows, which torch wraps without
+    the warning it gives for read-only memory. :class:`AntidoteNet` builds and iterates it
+    for such input.
 
     Parameters
     ----------
-    X : sparse matrix of shape (n_samples, n_features), or dict
-        The features, or :func:`net_input`'s dict whose ``"X"`` is sparse. Other sparse
-        formats than CSR are converted to CSR once: selecting rows of a CSC or COO matrix
-        scans all its non-zeros at every batch.
+    X : sparse matrix or ndarray of shape (n_samples, n_features), or dict
+        The features, or :func:`net_input`'s dict. Other sparse formats than CSR are
+        converted to CSR once: selecting rows of a CSC or COO matrix scans all its
+        non-zeros at every batch.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
         The targets; ``None`` for prediction (the batches then hold zeros as targets, as
         skorch's ``Dataset`` does).
@@ -98,13 +108,13 @@ class SparseRowsDataset(torch.utils.data.Dataset):
     >>> import numpy as np
     >>> from scipy import sparse
     >>> from torch.utils.data import DataLoader
-    >>> from skantidote.net import SparseRowsDataset, net_input
+    >>> from skantidote.net import RowsDataset, net_input
     >>> X = sparse.random(5, 4, density=0.5, format="csr", random_state=0)
-    >>> dataset = SparseRowsDataset(net_input(X, np.ones(5)), np.arange(5))
+    >>> dataset = RowsDataset(net_input(X, np.ones(5)), np.arange(5))
     >>> features, y = dataset.__getitems__([4, 0])
     >>> features["X"].dtype, tuple(features["X"].shape), y.tolist()
     (torch.float32, (2, 4), [4, 0])
-    >>> loader = DataLoader(dataset, batch_size=2, collate_fn=SparseRowsDataset.collate)
+    >>> loader = DataLoader(dataset, batch_size=2, collate_fn=RowsDataset.collate)
     >>> [len(y) for _, y in loader]
     [2, 2, 1]
     """
@@ -179,11 +189,11 @@ def _rows(values, index: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(values[index])
 
 
-def _sparse_rows(dataset) -> bool:
-    """Whether ``dataset`` (or the dataset a ``Subset`` selects from) is sparse rows."""
+def _served_by_rows(dataset) -> bool:
+    """Whether ``dataset`` (or the dataset a ``Subset`` selects from) is a RowsDataset."""
     while isinstance(dataset, Subset):
         dataset = dataset.dataset
-    return isinstance(dataset, SparseRowsDataset)
+    return isinstance(dataset, RowsDataset)
 
 
 class AntidoteNetMixin:
@@ -196,22 +206,23 @@ class AntidoteNetMixin:
     """
 
     def get_dataset(self, X, y=None):
-        # Sparse rows get their own dataset unless the user configured one: skorch's
-        # Dataset densifies them one row at a time, which is slower than training.
+        # Sparse or read-only rows get their own dataset unless the user configured one:
+        # skorch's Dataset densifies sparse rows one at a time, which is slower than
+        # training, and hands torch read-only rows, which it warns about.
         if (
-            _has_sparse_features(X)
+            _needs_rows_dataset(X, y)
             and self.dataset is Dataset
             and not self.get_params_for("dataset")
         ):
-            return SparseRowsDataset(X, y)
+            return RowsDataset(X, y)
         return super().get_dataset(X, y)
 
     def get_iterator(self, dataset, training=False):
-        # A skorch Dataset of sparse rows (e.g. the validation set of predefined_split)
+        # A skorch Dataset of such rows (e.g. the validation set of predefined_split)
         # holds the same data: it is iterated a minibatch at a time too.
-        if type(dataset) is Dataset and _has_sparse_features(dataset.X):
-            dataset = SparseRowsDataset(dataset.X, dataset.y)
-        if not _sparse_rows(dataset):
+        if type(dataset) is Dataset and _needs_rows_dataset(dataset.X, dataset.y):
+            dataset = RowsDataset(dataset.X, dataset.y)
+        if not _served_by_rows(dataset):
             return super().get_iterator(dataset, training=training)
         # skorch's own get_iterator, with the collate_fn of batches that come collated.
         prefix = "iterator_train" if training else "iterator_valid"
@@ -220,7 +231,7 @@ class AntidoteNetMixin:
         kwargs.setdefault("batch_size", self.batch_size)
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
-        kwargs.setdefault("collate_fn", SparseRowsDataset.collate)
+        kwargs.setdefault("collate_fn", RowsDataset.collate)
         return iterator(dataset, **kwargs)
 
     def infer(self, x, **fit_params):
@@ -255,7 +266,8 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
     sample_weight=w)`` (``criterion(y_pred, y_true)`` without weights, so any loss with
     that signature works, torch's own included). Sparse features (a scipy sparse matrix
     as ``X``, in training, validation and prediction) are densified one minibatch at a
-    time by a :class:`SparseRowsDataset`, unless a ``dataset`` is configured; an
+    time, and read-only arrays served a minibatch at a time, by a
+    :class:`RowsDataset`, unless a ``dataset`` is configured; an
     ``iterator_train__collate_fn`` or ``iterator_valid__collate_fn`` then receives a
     whole collated ``(X_batch, y_batch)``. A criterion that reports
     non-finite losses (as :class:`~skantidote.loss.AntidoteLoss` does) raises

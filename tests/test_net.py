@@ -15,7 +15,7 @@ from skantidote.modules import MLP
 from skantidote.net import (
     AcceleratedAntidoteNet,
     AntidoteNet,
-    SparseRowsDataset,
+    RowsDataset,
     net_device,
     net_input,
     resolve_device,
@@ -123,7 +123,7 @@ def sparse_data():
 def test_sparse_rows_come_as_dense_float32_minibatches(sparse_data):
     X, y = sparse_data
     w = np.linspace(0.5, 2.0, len(y), dtype=np.float32)
-    dataset = SparseRowsDataset(net_input(X.astype(np.float64), w), y)
+    dataset = RowsDataset(net_input(X.astype(np.float64), w), y)
     features, target = dataset.__getitems__([7, 3, 7])
     assert features["X"].dtype == torch.float32
     np.testing.assert_array_equal(features["X"].numpy(), X[[7, 3, 7]].toarray())
@@ -134,13 +134,13 @@ def test_sparse_rows_come_as_dense_float32_minibatches(sparse_data):
     np.testing.assert_array_equal(row["X"].numpy(), X[3].toarray()[0])
     assert (row["sample_weight"].item(), label.item()) == (w[3], y[3])
     # Prediction has no targets: zeros stand in for them, as in skorch's Dataset.
-    assert SparseRowsDataset(X).__getitems__([0, 1])[1].tolist() == [0.0, 0.0]
-    assert len(SparseRowsDataset(X)) == 96
+    assert RowsDataset(X).__getitems__([0, 1])[1].tolist() == [0.0, 0.0]
+    assert len(RowsDataset(X)) == 96
 
 
 def test_sparse_rows_are_held_as_csr(sparse_data):
     X, y = sparse_data
-    dataset = SparseRowsDataset(net_input(X.tocoo(), np.ones(96)), y)
+    dataset = RowsDataset(net_input(X.tocoo(), np.ones(96)), y)
     assert dataset.X["X"].format == "csr"
     features, _ = dataset.__getitems__([5])
     np.testing.assert_array_equal(features["X"].numpy(), X[[5]].toarray())
@@ -149,7 +149,7 @@ def test_sparse_rows_are_held_as_csr(sparse_data):
 def test_sparse_rows_need_one_target_per_row(sparse_data):
     X, y = sparse_data
     with pytest.raises(ValueError, match=r"numbers of rows \{'X': 96, 'y': 95\}"):
-        SparseRowsDataset(X, y[:-1])
+        RowsDataset(X, y[:-1])
 
 
 def test_sparse_input_trains_exactly_as_dense(sparse_data):
@@ -174,6 +174,33 @@ def test_sparse_input_trains_exactly_as_dense(sparse_data):
     sparse_scores = score_rows(sparse_net, X, y, w)
     dense_scores = score_rows(dense_net, X.toarray(), y, w)
     np.testing.assert_array_equal(sparse_scores.weights, dense_scores.weights)
+
+
+def test_read_only_arrays_are_served_a_minibatch_at_a_time_and_train_as_writable(data):
+    X, y = data
+    # What a pandas DataFrame's values are under copy-on-write, or a read-only memory map.
+    read_only = X.copy()
+    read_only.flags.writeable = False
+    net = _net(AntidoteLoss, criterion__forget_rate=0.2)
+    dataset = net.get_dataset(net_input(read_only, np.ones(len(y), dtype=np.float32)), y)
+    assert isinstance(dataset, RowsDataset)
+    features, _ = dataset.__getitems__([3, 1])
+    assert features["X"].numpy().flags.writeable  # a copy of the rows, not a view
+    assert isinstance(net.get_dataset(X, y), Dataset)  # writable arrays: skorch's own
+    # The same shuffled minibatches (their weights tell the rows apart) and losses.
+    w = np.linspace(0.5, 2.0, len(y), dtype=np.float32)
+    nets = []
+    for features in (read_only, X):
+        valid = Dataset(features[:32], y[:32])
+        net = _net(_Recording, max_epochs=2, train_split=predefined_split(valid))
+        torch.manual_seed(0)
+        nets.append(net.fit(net_input(features[32:], w[32:]), y[32:]))
+    torch.testing.assert_close(
+        torch.cat(nets[0].criterion_.calls[:2]), torch.cat(nets[1].criterion_.calls[:2])
+    )
+    for key in ("train_loss", "valid_loss", "valid_acc"):
+        assert nets[0].history[:, key] == nets[1].history[:, key]
+    torch.testing.assert_close(nets[0].forward(read_only), nets[1].forward(X))
 
 
 def test_sparse_batches_follow_the_iterator_parameters(sparse_data):
