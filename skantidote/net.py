@@ -63,21 +63,37 @@ def net_input(X, sample_weight=None):
     return X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
 
 
-def _needs_rows_dataset(*values) -> bool:
-    """Whether any of ``values`` (or of the values of :func:`net_input`'s dict) is a sparse
-    matrix or a read-only array, which :class:`RowsDataset` serves a minibatch at a time."""
+def _arrays(*values) -> list:
+    """``values``, with :func:`net_input`'s dicts replaced by their values; None left out."""
+    arrays = []
     for value in values:
-        inner = value.values() if isinstance(value, Mapping) else (value,)
-        for array in inner:
-            if sparse.issparse(array) or (
-                isinstance(array, np.ndarray) and not array.flags.writeable
-            ):
-                return True
-    return False
+        if isinstance(value, Mapping):
+            arrays.extend(value.values())
+        elif value is not None:
+            arrays.append(value)
+    return arrays
+
+
+def _needs_rows_dataset(*values) -> bool:
+    """Whether any of ``values`` is a sparse matrix or a read-only array, which only
+    :class:`RowsDataset` serves without densifying it whole or a warning from torch."""
+    return any(
+        sparse.issparse(array) or (isinstance(array, np.ndarray) and not array.flags.writeable)
+        for array in _arrays(*values)
+    )
+
+
+def _all_row_indexable(*values) -> bool:
+    """Whether all of ``values`` are arrays, tensors or sparse matrices, whose minibatches
+    :class:`RowsDataset` selects with one index each."""
+    return all(
+        isinstance(array, (np.ndarray, torch.Tensor)) or sparse.issparse(array)
+        for array in _arrays(*values)
+    )
 
 
 class RowsDataset(torch.utils.data.Dataset):
-    """Rows of a sparse matrix or of a read-only array, selected one minibatch at a time.
+    """Rows of arrays, tensors or a sparse matrix, selected one minibatch at a time.
 
     A ``DataLoader`` fetches a minibatch with one ``__getitems__(indices)`` call, which
     selects the rows at once (scipy's vectorised row selection, numpy's fancy indexing;
@@ -95,7 +111,7 @@ class RowsDataset(torch.utils.data.Dataset):
 
     Parameters
     ----------
-    X : sparse matrix or ndarray of shape (n_samples, n_features), or dict
+    X : ndarray, Tensor or sparse matrix of shape (n_samples, n_features), or dict
         The features, or :func:`net_input`'s dict. Other sparse formats than CSR are
         converted to CSR once: selecting rows of a CSC or COO matrix scans all its
         non-zeros at every batch.
@@ -202,17 +218,26 @@ class AntidoteNetMixin:
     Mixed into :class:`AntidoteNet` (classification) and :class:`AntidoteRegressorNet`
     (regression), before the skorch net class: ``infer`` gives the module the features of
     a :func:`net_input` dict only, ``get_loss`` passes its ``sample_weight`` to the
-    criterion, and sparse features are densified one minibatch at a time.
+    criterion, and arrays are served a minibatch at a time (:class:`RowsDataset`).
     """
 
+    def _serves_by_rows(self, X, y) -> bool:
+        """Whether ``(X, y)`` is served a minibatch at a time (see :class:`RowsDataset`)."""
+        # skorch's Dataset selects one row at a time and collates the rows, a quarter of a
+        # small MLP's epoch on letter; it densifies sparse rows one by one, and hands torch
+        # read-only rows, which it warns about. A collate_fn of the user's expects rows,
+        # so arrays keep skorch's Dataset then; sparse and read-only input cannot.
+        if _needs_rows_dataset(X, y):
+            return True
+        configured = {**self.get_params_for("iterator_train"),
+                      **self.get_params_for("iterator_valid")}
+        return "collate_fn" not in configured and _all_row_indexable(X, y)
+
     def get_dataset(self, X, y=None):
-        # Sparse or read-only rows get their own dataset unless the user configured one:
-        # skorch's Dataset densifies sparse rows one at a time, which is slower than
-        # training, and hands torch read-only rows, which it warns about.
         if (
-            _needs_rows_dataset(X, y)
-            and self.dataset is Dataset
+            self.dataset is Dataset
             and not self.get_params_for("dataset")
+            and self._serves_by_rows(X, y)
         ):
             return RowsDataset(X, y)
         return super().get_dataset(X, y)
@@ -220,7 +245,7 @@ class AntidoteNetMixin:
     def get_iterator(self, dataset, training=False):
         # A skorch Dataset of such rows (e.g. the validation set of predefined_split)
         # holds the same data: it is iterated a minibatch at a time too.
-        if type(dataset) is Dataset and _needs_rows_dataset(dataset.X, dataset.y):
+        if type(dataset) is Dataset and self._serves_by_rows(dataset.X, dataset.y):
             dataset = RowsDataset(dataset.X, dataset.y)
         if not _served_by_rows(dataset):
             return super().get_iterator(dataset, training=training)
@@ -264,10 +289,11 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
     Feed it :func:`net_input` ``(X, sample_weight)``: ``infer`` gives the module the
     features only, and ``get_loss`` calls ``criterion(y_pred, y_true,
     sample_weight=w)`` (``criterion(y_pred, y_true)`` without weights, so any loss with
-    that signature works, torch's own included). Sparse features (a scipy sparse matrix
-    as ``X``, in training, validation and prediction) are densified one minibatch at a
-    time, and read-only arrays served a minibatch at a time, by a
-    :class:`RowsDataset`, unless a ``dataset`` is configured; an
+    that signature works, torch's own included). Arrays, tensors and sparse matrices (in
+    training, validation and prediction) are served a minibatch at a time by a
+    :class:`RowsDataset`, sparse rows densified, unless a ``dataset`` is configured, or,
+    for writable dense input, an ``iterator_train__collate_fn`` or
+    ``iterator_valid__collate_fn`` (which expects rows); with sparse or read-only input an
     ``iterator_train__collate_fn`` or ``iterator_valid__collate_fn`` then receives a
     whole collated ``(X_batch, y_batch)``. A criterion that reports
     non-finite losses (as :class:`~skantidote.loss.AntidoteLoss` does) raises

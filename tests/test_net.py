@@ -176,7 +176,7 @@ def test_sparse_input_trains_exactly_as_dense(sparse_data):
     np.testing.assert_array_equal(sparse_scores.weights, dense_scores.weights)
 
 
-def test_read_only_arrays_are_served_a_minibatch_at_a_time_and_train_as_writable(data):
+def test_arrays_are_served_a_minibatch_at_a_time_and_read_only_ones_train_as_writable(data):
     X, y = data
     # What a pandas DataFrame's values are under copy-on-write, or a read-only memory map.
     read_only = X.copy()
@@ -186,21 +186,31 @@ def test_read_only_arrays_are_served_a_minibatch_at_a_time_and_train_as_writable
     assert isinstance(dataset, RowsDataset)
     features, _ = dataset.__getitems__([3, 1])
     assert features["X"].numpy().flags.writeable  # a copy of the rows, not a view
-    assert isinstance(net.get_dataset(X, y), Dataset)  # writable arrays: skorch's own
-    # The same shuffled minibatches (their weights tell the rows apart) and losses.
+    # Writable arrays too (one index per minibatch is faster than skorch's row by row),
+    # unless a collate_fn of the user's expects rows.
+    assert isinstance(net.get_dataset(X, y), RowsDataset)
+    custom = _net(AntidoteLoss, iterator_train__collate_fn=torch.utils.data.default_collate)
+    assert type(custom.get_dataset(X, y)) is Dataset
+    assert isinstance(custom.get_dataset(read_only, y), RowsDataset)
+    # The same shuffled minibatches (their weights tell the rows apart) and losses as
+    # skorch's Dataset, read-only or not.
     w = np.linspace(0.5, 2.0, len(y), dtype=np.float32)
+    rows_by_rows = {"iterator_train__collate_fn": torch.utils.data.default_collate,
+                    "iterator_valid__collate_fn": torch.utils.data.default_collate}
     nets = []
-    for features in (read_only, X):
+    for features, params in ((X, rows_by_rows), (X, {}), (read_only, {})):
         valid = Dataset(features[:32], y[:32])
-        net = _net(_Recording, max_epochs=2, train_split=predefined_split(valid))
+        net = _net(_Recording, max_epochs=2, train_split=predefined_split(valid), **params)
         torch.manual_seed(0)
         nets.append(net.fit(net_input(features[32:], w[32:]), y[32:]))
-    torch.testing.assert_close(
-        torch.cat(nets[0].criterion_.calls[:2]), torch.cat(nets[1].criterion_.calls[:2])
-    )
-    for key in ("train_loss", "valid_loss", "valid_acc"):
-        assert nets[0].history[:, key] == nets[1].history[:, key]
-    torch.testing.assert_close(nets[0].forward(read_only), nets[1].forward(X))
+    skorch_net = nets[0]
+    for net in nets[1:]:
+        torch.testing.assert_close(
+            torch.cat(net.criterion_.calls[:2]), torch.cat(skorch_net.criterion_.calls[:2])
+        )
+        for key in ("train_loss", "valid_loss", "valid_acc"):
+            assert net.history[:, key] == skorch_net.history[:, key]
+        torch.testing.assert_close(net.forward(read_only), skorch_net.forward(X))
 
 
 def test_sparse_batches_follow_the_iterator_parameters(sparse_data):
