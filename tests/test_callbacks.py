@@ -422,10 +422,10 @@ def test_noise_rate_estimate_warns_when_it_was_still_falling(noisy_digits_30):
                          0.022, 0.019, 0.018, 0.015, 0.018, 0.015, 0.015, 0.016, 0.013, 0.013]
     (message,) = _fell_warnings(estimate)
     assert "fell from 0.033" in message and "to 0.014" in message
-    # A fall of a tenth of a real rate, or a fall near zero: not counted as learning.
+    # A fall of a tenth of a real rate, or one that ends below 1 %: no warning.
     estimate.history_ = [0.0] * 3 + [0.21, 0.2, 0.2, 0.2, 0.19, 0.19, 0.19, 0.19]
     assert _fell_warnings(estimate) == []
-    estimate.history_ = [0.0] * 3 + [0.008, 0.006, 0.004, 0.002, 0.0, 0.0, 0.0, 0.0]
+    estimate.history_ = [0.0] * 3 + [0.03, 0.02, 0.015, 0.01, 0.006, 0.005, 0.005, 0.004]
     assert _fell_warnings(estimate) == []
 
 

@@ -48,8 +48,8 @@ PENDING_LOGITS = 2**20
 #: cells); one that falls by more than this share of itself counted rows the network was
 #: still learning, clean rows (clean letter in 20 epochs: from 0.033 to 0.015).
 STILL_LEARNING_FALL = 1 / 3
-#: ... and by at least this much, so that an estimate near zero does not warn.
-STILL_LEARNING_MIN_FALL = 0.01
+#: ... unless it ends below this rate, too little forgetting to cost accuracy.
+STILL_LEARNING_MIN_RATE = 0.01
 
 
 class RunningNoiseRate(Callback, ABC):
@@ -204,9 +204,9 @@ class NoiseRateEstimate(RunningNoiseRate):
     It cannot tell a class whose wrong labels outnumber its right ones: the network then
     learns the wrong labels as the class. It warns about the cases it can see: too few
     reweighted epochs to settle; an estimate that was still falling at the end, because
-    the network was still learning clean rows it had counted (more than a third, and at
-    least 0.01, between the first half of the reweighted epochs and their last quarter:
-    ``STILL_LEARNING_FALL``, ``STILL_LEARNING_MIN_FALL``); and classes whose rows it
+    the network was still learning clean rows it had counted (by more than a third
+    between the first half of the reweighted epochs and their last quarter, to at least
+    0.01: ``STILL_LEARNING_FALL``, ``STILL_LEARNING_MIN_RATE``); and classes whose rows it
     assigns to another class for more than half of them.
 
     Parameters
@@ -401,8 +401,8 @@ class NoiseRateEstimate(RunningNoiseRate):
         tuple of two floats, or None
             The mean of the epochs' estimates over the first half of the reweighted epochs
             and over their last quarter (at least two epochs), where the second is below
-            the first by more than ``STILL_LEARNING_FALL`` of it and by at least
-            ``STILL_LEARNING_MIN_FALL``; None otherwise, or before ``MIN_SETTLING_EPOCHS``
+            the first by more than ``STILL_LEARNING_FALL`` of it and at least
+            ``STILL_LEARNING_MIN_RATE``; None otherwise, or before ``MIN_SETTLING_EPOCHS``
             reweighted epochs.
         """
         reweighted = self.history_[self.warmup_epochs :]
@@ -410,8 +410,7 @@ class NoiseRateEstimate(RunningNoiseRate):
             return None
         first = float(np.mean(reweighted[: len(reweighted) // 2]))
         last = float(np.mean(reweighted[-max(2, len(reweighted) // 4) :]))
-        fall = first - last
-        if fall < STILL_LEARNING_MIN_FALL or fall <= STILL_LEARNING_FALL * first:
+        if last < STILL_LEARNING_MIN_RATE or first - last <= STILL_LEARNING_FALL * first:
             return None
         return first, last
 
