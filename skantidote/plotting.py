@@ -213,7 +213,10 @@ def plot_forgetting_curve(
     """Fraction of rows forgotten and training loss per epoch of an ANTIDOTE fit.
 
     The left axis shows ``forgotten`` (the mean fraction of minibatch rows whose ANTIDOTE
-    weight is below 0.1), the right axis (a twin) the training loss. Warm-up epochs, which
+    weight is below 0.1) and, where the history has it, ``noise_estimate`` (each epoch's
+    estimate of the noise rate, dashed: with ``forget_rate="auto"`` the rate follows its
+    running average; one that is still falling at the end counted clean rows the network
+    was still learning); the right axis (a twin) the training loss. Warm-up epochs, which
     train with plain cross-entropy and forget nothing, are shaded.
 
     Parameters
@@ -221,7 +224,8 @@ def plot_forgetting_curve(
     history : list of dict or pandas.DataFrame
         :attr:`AntidoteClassifier.history_ <skantidote.AntidoteClassifier>` or
         ``pandas.DataFrame(clf.history_)``: per-epoch records with the keys
-        ``train_loss`` and ``forgotten`` and, optionally, ``epoch`` and ``warmup``.
+        ``train_loss`` and ``forgotten`` and, optionally, ``epoch``, ``warmup`` and
+        ``noise_estimate``.
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on (the loss goes on a twin of it); a new figure is created when
         ``None``.
@@ -261,9 +265,16 @@ def plot_forgetting_curve(
                        label=f"warm-up ({int(warm.sum())} epochs)")
     line_forgotten = ax.plot(epochs, forgotten, color=_COLORS["flagged"], marker=".",
                              label="rows forgotten (weight < 0.1)")
+    shown = [forgotten]
+    if "noise_estimate" in frame.columns:
+        estimate = pd.to_numeric(frame["noise_estimate"], errors="coerce").to_numpy(float)
+        line_forgotten += ax.plot(epochs, estimate, color=_COLORS["flagged"], linestyle="--",
+                                  label="noise estimate (each epoch's)")
+        shown.append(estimate)
     ax.set_xlabel("epoch")
     ax.set_ylabel("fraction of rows forgotten", color=_COLORS["flagged"])
-    top = np.nanmax(forgotten) if np.isfinite(forgotten).any() else 0.0
+    values = np.concatenate(shown)
+    top = np.nanmax(values) if np.isfinite(values).any() else 0.0
     ax.set_ylim(0.0, max(0.05, min(1.0, top * 1.15)))
     twin = ax.twinx()
     line_loss = twin.plot(epochs, loss, color=_COLORS["kept"], marker=".", label="train loss")

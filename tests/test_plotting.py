@@ -134,6 +134,17 @@ def test_forgetting_curve(fitted, tmp_path, as_frame):
     assert saved(fig, tmp_path).startswith(b"\x89PNG")
 
 
+def test_forgetting_curve_shows_the_noise_estimate_when_recorded():
+    estimates = [0.0, 0.07, 0.05, 0.04, 0.03, 0.02, 0.015, 0.014]
+    history = [{"epoch": e, "train_loss": 1.0 / e, "forgotten": 0.01, "noise_estimate": r}
+               for e, r in enumerate(estimates, start=1)]
+    ax = plot_forgetting_curve(history).axes[0]
+    (estimate,) = [line for line in ax.lines if line.get_linestyle() == "--"]
+    np.testing.assert_allclose(estimate.get_ydata(), estimates)
+    assert "noise estimate (each epoch's)" in legend_texts(ax)
+    assert ax.get_ylim()[1] == pytest.approx(0.07 * 1.15)  # room for the estimate
+
+
 def test_forgetting_curve_without_optional_keys():
     history = [{"train_loss": 1.0 / e, "forgotten": 0.1} for e in range(1, 5)]
     fig = plot_forgetting_curve(history)

@@ -447,7 +447,8 @@ class NoiseRateEstimate(RunningNoiseRate):
                 "was still learning rows it had counted as mislabeled, so the estimate "
                 f"({self.noise_rate_:.3f}) may still count clean rows it has not learnt, "
                 "and forgetting them costs accuracy. Train more epochs, or give "
-                "forget_rate=0 if the labels are clean.",
+                "forget_rate=0 if the labels are clean (skantidote.plotting."
+                "plot_forgetting_curve(clf.history_) draws the estimate epoch by epoch).",
                 UserWarning,
                 stacklevel=stacklevel,
             )
