@@ -9,6 +9,7 @@ Run from the repository root::
     python -m benchmarks.render cost                 # cost_epochs.csv (+ ...) -> cost.md
     python -m benchmarks.render loss_speed           # loss_speed.csv (+ .json) -> .md
     python -m benchmarks.render small_tables         # small_tables.csv -> .md
+    python -m benchmarks.render bundled_tables       # bundled_tables.csv -> .md
     python -m benchmarks.render regression           # regression.csv -> .md
     python -m benchmarks.render --check              # re-render every committed report
                                                      # in memory and compare
@@ -33,6 +34,7 @@ import pandas as pd
 
 from benchmarks.paths import RESULTS, display
 from benchmarks.reports import (
+    bundled_tables,
     classifier_accuracy,
     cost,
     filter_detection,
@@ -99,6 +101,10 @@ REPORTS = {
     "small_tables": Report(
         RESULTS / "small_tables.csv",
         lambda csv, command: small_tables.markdown(pd.read_csv(csv), command, csv.name),
+    ),
+    "bundled_tables": Report(
+        RESULTS / "bundled_tables.csv",
+        lambda csv, command: bundled_tables.markdown(pd.read_csv(csv), command, csv.name),
     ),
     "regression": Report(
         RESULTS / "regression.csv",

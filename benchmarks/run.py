@@ -7,6 +7,7 @@ Run from the repository root::
     python -m benchmarks.run classifier_accuracy       # classifier_accuracy.csv -> .md
     python -m benchmarks.run filter_detection [...]    # filter_detection.csv -> .md
     python -m benchmarks.run small_tables              # small_tables.csv -> .md
+    python -m benchmarks.run bundled_tables            # bundled_tables.csv -> .md
     python -m benchmarks.run regression                # regression.csv -> .md
     python -m benchmarks.run cifar10 --data-dir DIR    # cifar10.csv (needs a GPU)
 
@@ -29,6 +30,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from benchmarks.experiments import (  # noqa: E402
+    bundled_tables,
     cifar10,
     classifier_accuracy,
     filter_detection,
@@ -44,7 +46,8 @@ EXPERIMENTS = {
     experiment.name: experiment
     for experiment in (suite.EXPERIMENT, classifier_accuracy.EXPERIMENT,
                        filter_detection.EXPERIMENT, small_tables.EXPERIMENT,
-                       regression.EXPERIMENT, cifar10.EXPERIMENT)
+                       regression.EXPERIMENT, bundled_tables.EXPERIMENT,
+                       cifar10.EXPERIMENT)
 }
 
 
