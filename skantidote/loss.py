@@ -13,7 +13,9 @@ from torch import Tensor, nn
 from skantidote.divergences import Divergence, DualSolution, get_divergence, raise_if_nonfinite
 from skantidote.validation import check_real
 
-__all__ = ["FORGOTTEN_WEIGHT", "MAX_FORGET_RATE", "SAMPLE_LOSSES", "AntidoteLoss"]
+__all__ = [
+    "FORGOTTEN_WEIGHT", "MAX_FORGET_RATE", "MIN_CONFIDENCE", "SAMPLE_LOSSES", "AntidoteLoss"
+]
 
 #: A row whose ANTIDOTE weight is below this (a tenth of an average row's influence) counts as
 #: forgotten in the diagnostics. The alpha family forgets exactly (weight 0); KL weights
@@ -23,6 +25,10 @@ FORGOTTEN_WEIGHT = 0.1
 #: the noise, or the confident floor): a radius that forgets more would leave too few rows
 #: to learn from (and a rate of 1 has no finite KL radius).
 MAX_FORGET_RATE = 0.9
+#: The least probability that puts a row confidently in a class: more than all other
+#: classes together, so that at most one class of a row reaches it. The confident floor's
+#: thresholds (and the noise estimate's, which they are) are at least this.
+MIN_CONFIDENCE = 0.5
 
 
 def _cross_entropy(input: Tensor, target: Tensor) -> Tensor:
@@ -379,11 +385,11 @@ class AntidoteLoss(nn.Module):
                 "thresholds must hold one probability per class, got shape "
                 f"{tuple(values.shape)}."
             )
-        bad = (values < 0.5) | (values > 1) | values.isnan()
+        bad = (values < MIN_CONFIDENCE) | (values > 1) | values.isnan()
         if values.device.type == "cpu" and bool(bad.any()):
             raise ValueError(
-                "thresholds must be probabilities in [0.5, 1] (a row is confidently in "
-                f"at most one class), got {values.tolist()!r}."
+                f"thresholds must be probabilities in [{MIN_CONFIDENCE}, 1] (a row is "
+                f"confidently in at most one class), got {values.tolist()!r}."
             )
         self.confident_thresholds = values
         self.__dict__["_log_confident_thresholds"] = torch.log(values)

@@ -1,7 +1,7 @@
 """The skorch network that :class:`~skantidote.AntidoteClassifier` trains.
 
 Its one job is to feed the data to the module and the criterion: per-row sample weights go
-to the criterion, and rows of a scipy sparse matrix (densified) or of a read-only array are
+to the criterion, and the rows of arrays, tensors and sparse matrices (densified) are
 selected one minibatch at a time (:class:`RowsDataset`). Everything else about training with
 ANTIDOTE (warm-up, learning-rate schedule, diagnostics, early stopping, the guard against
 diverging losses) is a callback in :mod:`skantidote.callbacks`, so that any skorch net can
@@ -291,11 +291,11 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
     sample_weight=w)`` (``criterion(y_pred, y_true)`` without weights, so any loss with
     that signature works, torch's own included). Arrays, tensors and sparse matrices (in
     training, validation and prediction) are served a minibatch at a time by a
-    :class:`RowsDataset`, sparse rows densified, unless a ``dataset`` is configured, or,
-    for writable dense input, an ``iterator_train__collate_fn`` or
-    ``iterator_valid__collate_fn`` (which expects rows); with sparse or read-only input an
-    ``iterator_train__collate_fn`` or ``iterator_valid__collate_fn`` then receives a
-    whole collated ``(X_batch, y_batch)``. A criterion that reports
+    :class:`RowsDataset`, sparse rows densified, unless a ``dataset`` is configured. A
+    configured ``iterator_train__collate_fn`` or ``iterator_valid__collate_fn`` gets rows
+    from skorch's ``Dataset`` for writable dense input; for sparse or read-only input,
+    which only a :class:`RowsDataset` serves, it receives a whole collated ``(X_batch,
+    y_batch)``. A criterion that reports
     non-finite losses (as :class:`~skantidote.loss.AntidoteLoss` does) raises
     :class:`~skantidote.exceptions.NonFiniteLossError` naming the epoch.
 

@@ -263,13 +263,13 @@ def plot_forgetting_curve(
             last = epochs[warm].max()
             ax.axvspan(first - 0.5, last + 0.5, color="0.85", zorder=0,
                        label=f"warm-up ({int(warm.sum())} epochs)")
-    line_forgotten = ax.plot(epochs, forgotten, color=_COLORS["flagged"], marker=".",
-                             label="rows forgotten (weight < 0.1)")
+    lines_left = ax.plot(epochs, forgotten, color=_COLORS["flagged"], marker=".",
+                         label="rows forgotten (weight < 0.1)")
     shown = [forgotten]
     if "noise_estimate" in frame.columns:
         estimate = pd.to_numeric(frame["noise_estimate"], errors="coerce").to_numpy(float)
-        line_forgotten += ax.plot(epochs, estimate, color=_COLORS["flagged"], linestyle="--",
-                                  label="noise estimate (each epoch's)")
+        lines_left += ax.plot(epochs, estimate, color=_COLORS["flagged"], linestyle="--",
+                              label="noise estimate (each epoch's)")
         shown.append(estimate)
     ax.set_xlabel("epoch")
     ax.set_ylabel("fraction of rows forgotten", color=_COLORS["flagged"])
@@ -279,8 +279,8 @@ def plot_forgetting_curve(
     twin = ax.twinx()
     line_loss = twin.plot(epochs, loss, color=_COLORS["kept"], marker=".", label="train loss")
     twin.set_ylabel("train loss", color=_COLORS["kept"])
-    handles = [h for h in ax.get_legend_handles_labels()[0] if h not in line_forgotten]
-    handles += line_forgotten + line_loss
+    handles = [h for h in ax.get_legend_handles_labels()[0] if h not in lines_left]
+    handles += lines_left + line_loss
     ax.legend(handles=handles, fontsize="small", frameon=False, loc="center right")
     ax.set_title("ANTIDOTE forgetting")
     return fig

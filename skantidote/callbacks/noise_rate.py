@@ -17,7 +17,7 @@ import torch
 from scipy import stats
 from skorch.callbacks import Callback
 
-from skantidote.loss import MAX_FORGET_RATE
+from skantidote.loss import MAX_FORGET_RATE, MIN_CONFIDENCE
 
 __all__ = [
     "NoiseRateEstimate", "ResidualNoiseRateEstimate", "RunningNoiseRate", "corrupted_fraction"
@@ -25,10 +25,6 @@ __all__ = [
 
 #: Fewer reweighted epochs than this and the estimate may not have settled.
 MIN_SETTLING_EPOCHS = 5
-#: The least probability the network must give another class than the label for the row
-#: to count as mislabeled: at least half, more than all other classes together. A class's
-#: own threshold (see :class:`NoiseRateEstimate`) can only raise it.
-MIN_CONFIDENCE = 0.5
 #: Quantile of the residual norms that the clean residuals' scale is read from: below the
 #: clean fraction whatever the noise (up to 75 % corrupted rows).
 SCALE_QUANTILE = 0.25
