@@ -101,9 +101,9 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         KL. ``0`` gives plain cross-entropy. ``"auto"`` estimates it in the same
         training run (:class:`~skantidote.callbacks.NoiseRateEstimate`): from the end
         of the warm-up on, every epoch sets it to a running average of the fraction of
-        training rows whose label the network does not predict, so the forgetting
-        follows the noise the network sees, and every batch forgets at least its rows
-        that the network confidently puts in another class (the confident floor of
+        training rows the network confidently puts in another class than their label,
+        so the forgetting follows the noise the network sees, and every batch forgets at
+        least those of its rows (the confident floor of
         :meth:`~skantidote.loss.AntidoteLoss.set_confident_floor`), so that the wrong
         labels a batch holds beyond the rate are not memorised; ``noise_rate_`` is the
         estimate. Ignored when ``delta`` is set.

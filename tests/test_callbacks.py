@@ -324,6 +324,12 @@ def test_noise_rate_estimate_counts_with_per_class_thresholds(pending_logits, mo
     second = _confident_counts(proba, labels, thresholds)
     np.testing.assert_array_equal(estimate.confusion_, second)
     assert rate == pytest.approx(1 - np.trace(second) / n) and rate < 1 - np.trace(first) / n
+    # The rows whose label the network does not predict, below the predicted class's
+    # threshold: counted as agreeing, so the noise the estimate cannot see.
+    predicted = proba.argmax(axis=1)
+    unsure = (predicted != labels) & (proba.max(axis=1) < thresholds[predicted])
+    assert 0 < unsure.sum() < n
+    assert estimate.unsure_disagreement_ == pytest.approx(unsure.mean())
 
 
 def test_noise_rate_estimate_takes_hesitant_rows_as_agreeing():
@@ -338,6 +344,8 @@ def test_noise_rate_estimate_takes_hesitant_rows_as_agreeing():
     np.testing.assert_allclose(estimate.confusion_, [[2, 0, 0], [1, 1, 0], [0, 0, 2]])
     assert rate == pytest.approx(1 / 6)
     np.testing.assert_allclose(estimate.class_noise_rates(), [0, 0.5, 0])
+    # Class 2's two rows: the network predicts another class, without confidence.
+    assert estimate.unsure_disagreement_ == pytest.approx(2 / 6)
 
 
 def test_per_class_estimate_gives_every_class_its_own_rate(noisy_digits_30):
@@ -427,6 +435,33 @@ def test_noise_rate_estimate_warns_when_it_was_still_falling(noisy_digits_30):
     assert _fell_warnings(estimate) == []
     estimate.history_ = [0.0] * 3 + [0.03, 0.02, 0.015, 0.01, 0.006, 0.005, 0.005, 0.004]
     assert _fell_warnings(estimate) == []
+
+
+def _unsure_warnings(estimate):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimate.warn_if_unreliable()
+    return [str(w.message) for w in caught if "without being confident" in str(w.message)]
+
+
+def test_noise_rate_estimate_warns_when_the_network_is_unsure(noisy_digits_30):
+    X, y, _ = noisy_digits_30
+    estimate = NoiseRateEstimate(warmup_epochs=3)
+    _digits_net([ReweightingWarmup(3), estimate], max_epochs=12).fit(X, y)
+    # Digits learnt: few rows the network puts, unsure, in another class.
+    assert estimate.unsure_disagreement_ < 0.05
+    assert _unsure_warnings(estimate) == []
+    # Labels the network cannot learn in two epochs (the warm-up): it disagrees with most
+    # of them, unsure, and the estimate counts them as right.
+    rng = np.random.default_rng(0)
+    estimate = NoiseRateEstimate(warmup_epochs=1)
+    _digits_net([ReweightingWarmup(1), estimate], max_epochs=2).fit(
+        X, rng.integers(10, size=len(y))
+    )
+    assert estimate.unsure_disagreement_ > 0.5
+    (message,) = _unsure_warnings(estimate)
+    assert f"for {estimate.unsure_disagreement_:.1%} of the training rows" in message
+    assert f"({estimate.noise_rate_:.3f}) may be low" in message
 
 
 @pytest.mark.parametrize("n_outputs", [1, 3])

@@ -2,8 +2,9 @@
 
 The suite's tables (digits, letter, adult) shaped the estimate's rules; these did not. For
 scikit-learn's bundled breast-cancer (569 rows, 2 classes) and wine (178 rows, 3 classes)
-tables and two ``make_classification`` tables of 4,000 rows (5 overlapping classes; 2
-classes at 80/20), with symmetric, class-conditional (:func:`skantidote.noise.
+tables and three ``make_classification`` tables of 4,000 rows (5 overlapping classes; 2
+classes at 80/20; 50 classes of 80 rows each, which the network learns only in part),
+with symmetric, class-conditional (:func:`skantidote.noise.
 class_conditional_noise`) and instance-dependent (:func:`skantidote.noise.instance_noise`:
 the rows that look most like another class flip most) noise at 30 %, and clean labels,
 three classifiers are trained in a ``StandardScaler`` pipeline on the same noisy 70 %
@@ -14,12 +15,16 @@ three classifiers are trained in a ``StandardScaler`` pipeline on the same noisy
 * ``true_rate``: ``AntidoteClassifier(forget_rate=<the actual fraction of wrong labels>)``.
 
 Everything else is the classifier's default (100 epochs, batch 128, one torch thread).
+For ``auto`` the rows also record the share of training rows the estimate is blind to
+(``unsure_disagreement_`` of its :class:`~skantidote.callbacks.NoiseRateEstimate`) and
+which of the estimate's warnings the fit raised.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -33,14 +38,21 @@ from benchmarks.runner import Cell, Experiment, Row
 from skantidote import AntidoteClassifier
 from skantidote.noise import class_conditional_noise, instance_noise, symmetric_noise
 
-DATASETS = ("breast_cancer", "wine", "overlap5", "imbalanced2")
+DATASETS = ("breast_cancer", "wine", "overlap5", "imbalanced2", "classes50")
 #: (noise, rate): clean labels, and each kind of noise at 30 %.
 NOISES = (("sym", 0.0), ("sym", 0.3), ("classcond", 0.3), ("instance", 0.3))
 METHODS = ("ce", "auto", "true_rate")
 FIELDS = (
     "dataset", "noise", "rate", "seed", "method", "n_train", "accuracy", "seconds",
-    "actual_noise", "estimated_noise",
+    "actual_noise", "estimated_noise", "unsure_disagreement", "warnings",
 )
+#: The estimate's warnings (see NoiseRateEstimate.warn_if_unreliable), by a phrase of each.
+ESTIMATE_WARNINGS = {
+    "reweighted epochs only": "unsettled",
+    "noise estimate fell": "still learning",
+    "without being confident": "unsure",
+    "predicted as another class for more than half": "class swamped",
+}
 KEY = ("dataset", "noise", "rate", "seed", "method")
 
 
@@ -69,8 +81,13 @@ def load(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
             4000, 20, n_informative=10, n_classes=5, class_sep=1.5, flip_y=0.0,
             random_state=100 + seed,
         )
+    if dataset == "imbalanced2":
+        return make_classification(
+            4000, 15, n_informative=6, weights=[0.8, 0.2], flip_y=0.0, random_state=200 + seed
+        )
     return make_classification(
-        4000, 15, n_informative=6, weights=[0.8, 0.2], flip_y=0.0, random_state=200 + seed
+        4000, 20, n_informative=15, n_classes=50, n_clusters_per_class=1, flip_y=0.0,
+        random_state=300 + seed,
     )
 
 
@@ -101,8 +118,15 @@ def run_cell(cell: Cell) -> list[Row]:
         AntidoteClassifier(forget_rate=forget_rate, random_state=seed, device="cpu"),
     )
     start = time.perf_counter()
-    model.fit(X_train, y_noisy)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X_train, y_noisy)
     seconds = time.perf_counter() - start
+    estimate = dict(model[-1].net_.callbacks_).get("noise_rate")
+    raised = [
+        name for phrase, name in ESTIMATE_WARNINGS.items()
+        if any(phrase in str(warning.message) for warning in caught)
+    ]
     return [{
         **cell,
         "n_train": len(y_train),
@@ -110,6 +134,8 @@ def run_cell(cell: Cell) -> list[Row]:
         "seconds": seconds,
         "actual_noise": actual,
         "estimated_noise": getattr(model[-1], "noise_rate_", np.nan),
+        "unsure_disagreement": np.nan if estimate is None else estimate.unsure_disagreement_,
+        "warnings": "; ".join(raised),
     }]
 
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 
-from benchmarks.experiments.bundled_tables import METHODS
+from benchmarks.experiments.bundled_tables import ESTIMATE_WARNINGS, METHODS
 from benchmarks.reports.markdown import over_seeds, table
 
 #: The suite's target for the classifier told no rate: within this of the true rate's.
 TRUE_RATE_MARGIN = 0.01
+
+
+def warning_counts(raised: pd.Series) -> str:
+    """How many seeds' fits raised each of the estimate's warnings ("unsure 3/3")."""
+    counts = Counter(
+        name for names in raised.fillna("") for name in str(names).split("; ") if name
+    )
+    order = list(ESTIMATE_WARNINGS.values())
+    return ", ".join(
+        f"{name} {counts[name]}/{len(raised)}" for name in sorted(counts, key=order.index)
+    )
 
 
 def markdown(results: pd.DataFrame, command: str, source: str) -> str:
@@ -33,6 +46,7 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
             over_seeds(auto["actual_noise"]), over_seeds(auto["estimated_noise"]),
             *(over_seeds(100 * accuracy[m], ".2f") for m in METHODS),
             "" if rate == 0 else f"{100 * gap:+.2f}",
+            over_seeds(auto["unsure_disagreement"]), warning_counts(auto["warnings"]),
         ])
     return "\n".join([
         "# Tables outside the suite: the default classifier and its noise estimate",
@@ -46,10 +60,16 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
         "noise, the synthetic table and the model): `ce` plain cross-entropy "
         "(`forget_rate=0`), `auto` every default (the noise estimated in the run), "
         "`true_rate` given the actual fraction of wrong labels. `estimated` is `auto`'s "
-        "`noise_rate_`. None of these tables shaped the estimate's rules.",
+        "`noise_rate_`; `unsure` the share of training rows it is blind to (those whose "
+        "label the network did not predict, without reaching the predicted class's "
+        "threshold: counted as right), in the last epoch; `warnings` how many of the seeds' "
+        "`auto` fits raised each of the estimate's warnings (`unsettled`: too few "
+        "reweighted epochs; `still learning`: the estimate fell by more than a third; "
+        "`unsure`: `unsure` at 12 % or more; `class swamped`: a class predicted as another "
+        "for more than half its rows). None of these tables shaped the estimate's rules.",
         "",
         *table(["data", "labels", "training rows", "actual noise", "estimated", "ce",
-                "auto", "true_rate", "auto - true_rate (points)"], rows),
+                "auto", "true_rate", "auto - true_rate (points)", "unsure", "warnings"], rows),
         "",
         f"Told no rate, the classifier is within {100 * TRUE_RATE_MARGIN:.0f} point of the "
         f"same classifier given the true rate in {within} of {noisy} noisy cells, and at "
