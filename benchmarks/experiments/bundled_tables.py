@@ -33,6 +33,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from benchmarks.estimate_warnings import raised_estimate_warnings, unsure_disagreement
 from benchmarks.paths import RESULTS
 from benchmarks.runner import Cell, Experiment, Row
 from skantidote import AntidoteClassifier
@@ -46,13 +47,6 @@ FIELDS = (
     "dataset", "noise", "rate", "seed", "method", "n_train", "accuracy", "seconds",
     "actual_noise", "estimated_noise", "unsure_disagreement", "warnings",
 )
-#: The estimate's warnings (see NoiseRateEstimate.warn_if_unreliable), by a phrase of each.
-ESTIMATE_WARNINGS = {
-    "reweighted epochs only": "unsettled",
-    "noise estimate fell": "still learning",
-    "without being confident": "unsure",
-    "predicted as another class for more than half": "class swamped",
-}
 KEY = ("dataset", "noise", "rate", "seed", "method")
 
 
@@ -122,11 +116,6 @@ def run_cell(cell: Cell) -> list[Row]:
         warnings.simplefilter("always")
         model.fit(X_train, y_noisy)
     seconds = time.perf_counter() - start
-    estimate = dict(model[-1].net_.callbacks_).get("noise_rate")
-    raised = [
-        name for phrase, name in ESTIMATE_WARNINGS.items()
-        if any(phrase in str(warning.message) for warning in caught)
-    ]
     return [{
         **cell,
         "n_train": len(y_train),
@@ -134,8 +123,8 @@ def run_cell(cell: Cell) -> list[Row]:
         "seconds": seconds,
         "actual_noise": actual,
         "estimated_noise": getattr(model[-1], "noise_rate_", np.nan),
-        "unsure_disagreement": np.nan if estimate is None else estimate.unsure_disagreement_,
-        "warnings": "; ".join(raised),
+        "unsure_disagreement": unsure_disagreement(model),
+        "warnings": raised_estimate_warnings(caught),
     }]
 
 

@@ -8,7 +8,10 @@ One CSV row per cell ``(dataset, noise, rate, method, seed)`` at a number of ``e
 
 Columns: ``accuracy`` on the clean 30 % test split; ``estimated_noise`` and
 ``class_noise_mae`` for the methods that estimate the noise (``noise_rate_``, and the mean
-absolute error of ``class_noise_rates_`` against the true per-class rates); ``fit_s``
+absolute error of ``class_noise_rates_`` against the true per-class rates);
+``unsure_disagreement`` and ``warnings`` for the classifiers with a noise estimate (its
+share of rows it is blind to, and which of its warnings the fit raised:
+``benchmarks.estimate_warnings``); ``fit_s``
 wall time of ``fit`` (CleanLearning: its 5 cross-validation fits + the final fit);
 ``epoch_s`` = ``fit_s`` / epochs of all fits; ``peak_rss_mb`` the process's peak resident set size
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) after the fit and ``rss_delta_mb`` its
@@ -23,6 +26,7 @@ import argparse
 import platform
 import resource
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,6 +34,7 @@ import numpy as np
 import torch
 
 from benchmarks.datasets import add_noise, load_split
+from benchmarks.estimate_warnings import raised_estimate_warnings, unsure_disagreement
 from benchmarks.methods import METHODS, common_params, make_estimator, n_epochs_trained
 from benchmarks.paths import RESULTS
 from benchmarks.runner import Cell, Experiment, Row
@@ -38,7 +43,7 @@ FIELDS = (
     "dataset", "noise", "rate", "method", "seed", "epochs", "warmup", "batch_size", "module",
     "accuracy", "fit_s", "epoch_s", "n_epochs", "peak_rss_mb", "rss_delta_mb", "n_train",
     "actual_noise", "estimated_noise", "class_noise_mae", "class_noise_rates",
-    "true_class_noise_rates", "threads", "host", "time",
+    "true_class_noise_rates", "unsure_disagreement", "warnings", "threads", "host", "time",
 )
 KEY = ("dataset", "noise", "rate", "method", "seed", "epochs")
 
@@ -119,7 +124,9 @@ def run_cell(cell: Cell) -> list[Row]:
     y_fit = split.y_train if method == "clean" else y_noisy
     rss0 = _peak_rss_mb()
     t0 = time.perf_counter()
-    est.fit(split.X_train, y_fit)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(split.X_train, y_fit)
     fit_s = time.perf_counter() - t0
     rss1 = _peak_rss_mb()
     acc = float(np.mean(est.predict(split.X_test) == split.y_test))
@@ -136,6 +143,8 @@ def run_cell(cell: Cell) -> list[Row]:
         "n_train": len(y_fit), "actual_noise": f"{float(np.mean(is_noisy)):.4f}",
         "estimated_noise": estimated, "class_noise_mae": class_mae,
         "class_noise_rates": class_rates, "true_class_noise_rates": true_rates,
+        "unsure_disagreement": unsure_disagreement(est),
+        "warnings": raised_estimate_warnings(caught),
         "threads": torch.get_num_threads(), "host": platform.node(),
         "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
     }]

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pandas as pd
 
-from benchmarks.experiments.bundled_tables import ESTIMATE_WARNINGS, METHODS
+from benchmarks.estimate_warnings import warning_counts
+from benchmarks.experiments.bundled_tables import METHODS
 from benchmarks.reports.markdown import over_seeds, table
 
 #: The suite's target for the classifier told no rate: within this of the true rate's.
 TRUE_RATE_MARGIN = 0.01
-
-
-def warning_counts(raised: pd.Series) -> str:
-    """How many seeds' fits raised each of the estimate's warnings ("unsure 3/3")."""
-    counts = Counter(
-        name for names in raised.fillna("") for name in str(names).split("; ") if name
-    )
-    order = list(ESTIMATE_WARNINGS.values())
-    return ", ".join(
-        f"{name} {counts[name]}/{len(raised)}" for name in sorted(counts, key=order.index)
-    )
 
 
 def markdown(results: pd.DataFrame, command: str, source: str) -> str:
@@ -46,7 +34,7 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
             over_seeds(auto["actual_noise"]), over_seeds(auto["estimated_noise"]),
             *(over_seeds(100 * accuracy[m], ".2f") for m in METHODS),
             "" if rate == 0 else f"{100 * gap:+.2f}",
-            over_seeds(auto["unsure_disagreement"]), warning_counts(auto["warnings"]),
+            over_seeds(auto["unsure_disagreement"]), warning_counts(auto["warnings"].tolist()),
         ])
     return "\n".join([
         "# Tables outside the suite: the default classifier and its noise estimate",
