@@ -1,5 +1,6 @@
 """The training callbacks, in a plain skorch net: the classifier's behaviour, assembled."""
 
+import copy
 import math
 import warnings
 
@@ -412,19 +413,31 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
         _digits_net([NoiseRateEstimate(smoothing=1.0)], max_epochs=1).fit(X, y)
 
 
-def _fell_warnings(estimate):
+def _estimate_warnings(estimate, phrase):
+    """The messages of the estimate's warnings that contain ``phrase``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         estimate.warn_if_unreliable()
-    return [str(w.message) for w in caught if "noise estimate fell" in str(w.message)]
+    return [str(w.message) for w in caught if phrase in str(w.message)]
 
 
-def test_noise_rate_estimate_warns_when_it_was_still_falling(noisy_digits_30):
+@pytest.fixture(scope="module")
+def settled_estimate(noisy_digits_30):
+    """The estimate of a fit that learnt digits with 30 % of wrong labels (12 epochs)."""
     X, y, _ = noisy_digits_30
     estimate = NoiseRateEstimate(warmup_epochs=3)
     _digits_net([ReweightingWarmup(3), estimate], max_epochs=12).fit(X, y)
+    return estimate
+
+
+def _fell_warnings(estimate):
+    return _estimate_warnings(estimate, "noise estimate fell")
+
+
+def test_noise_rate_estimate_warns_when_it_was_still_falling(settled_estimate):
     # A settled estimate of real noise: no such warning.
-    assert _fell_warnings(estimate) == []
+    assert _fell_warnings(settled_estimate) == []
+    estimate = copy.copy(settled_estimate)
     # Clean letter in 20 epochs: the count fell as the network learnt its hard clean rows.
     estimate.history_ = [0.028, 0.074, 0.051, 0.052, 0.045, 0.038, 0.031, 0.030, 0.025, 0.024,
                          0.022, 0.019, 0.018, 0.015, 0.018, 0.015, 0.015, 0.016, 0.013, 0.013]
@@ -438,19 +451,14 @@ def test_noise_rate_estimate_warns_when_it_was_still_falling(noisy_digits_30):
 
 
 def _unsure_warnings(estimate):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        estimate.warn_if_unreliable()
-    return [str(w.message) for w in caught if "without being confident" in str(w.message)]
+    return _estimate_warnings(estimate, "without being confident")
 
 
-def test_noise_rate_estimate_warns_when_the_network_is_unsure(noisy_digits_30):
+def test_noise_rate_estimate_warns_when_the_network_is_unsure(noisy_digits_30, settled_estimate):
     X, y, _ = noisy_digits_30
-    estimate = NoiseRateEstimate(warmup_epochs=3)
-    _digits_net([ReweightingWarmup(3), estimate], max_epochs=12).fit(X, y)
     # Digits learnt: few rows the network puts, unsure, in another class.
-    assert estimate.unsure_disagreement_ < 0.05
-    assert _unsure_warnings(estimate) == []
+    assert settled_estimate.unsure_disagreement_ < 0.05
+    assert _unsure_warnings(settled_estimate) == []
     # Labels the network cannot learn in two epochs (the warm-up): it disagrees with most
     # of them, unsure, and the estimate counts them as right.
     rng = np.random.default_rng(0)
