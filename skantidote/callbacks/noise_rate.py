@@ -480,9 +480,9 @@ class NoiseRateEstimate(RunningNoiseRate):
             warnings.warn(
                 f"The network predicted another class than the label for "
                 f"{self.unsure_disagreement_:.1%} of the training rows without being "
-                "confident of it (under that class's threshold): the noise estimate counts "
-                f"them as correctly labelled, so it ({self.noise_rate_:.3f}) may be low by "
-                "up to that much. The network has not learnt the data well enough to tell "
+                "confident of it (under that class's threshold): the noise estimate that "
+                "sets the forget rate counts them as correctly labelled, so it "
+                f"({self.noise_rate_:.3f}) may be low by up to that much. The network has not learnt the data well enough to tell "
                 "the wrong labels: train more epochs, give the network more capacity or "
                 "better features, or give forget_rate.",
                 UserWarning,
