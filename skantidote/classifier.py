@@ -209,7 +209,10 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         ``warmup`` (whether the epoch used plain cross-entropy), ``lambda`` and
         ``tau`` (the dual variable and temperature of the reweighting, means over
         the epoch's minibatches; NaN during warm-up), ``forgotten`` (mean fraction
-        of minibatch rows with weight below 0.1) and ``dur`` (seconds).
+        of minibatch rows with weight below 0.1), with ``forget_rate="auto"``
+        ``noise_estimate`` (the epoch's estimate of the noise rate) and
+        ``noise_unsure`` (the share of rows the estimate cannot see: those whose label
+        the network does not predict, without confidence), and ``dur`` (seconds).
         ``pandas.DataFrame(clf.history_)`` gives a table.
     sample_weights_ : ndarray of shape (n_samples,)
         ANTIDOTE weight of every row of the last ``fit`` (or ``partial_fit``)

@@ -64,7 +64,7 @@ KWARG_PREFIXES = (
 #: Keys of the per-epoch records in ``history_``, in display order.
 HISTORY_KEYS = (
     "epoch", "train_loss", "valid_loss", "valid_acc", "warmup", "lambda", "tau", "forgotten",
-    "noise_estimate", "dur",
+    "noise_estimate", "noise_unsure", "dur",
 )
 # Names of the callbacks the engine adds, in the order they run at each event: the guard
 # snapshots an epoch before early stopping may end the fit loop (which skips the

@@ -216,16 +216,19 @@ def plot_forgetting_curve(
     weight is below 0.1) and, where the history has it, ``noise_estimate`` (each epoch's
     estimate of the noise rate, dashed: with ``forget_rate="auto"`` the rate follows its
     running average; one that is still falling at the end counted clean rows the network
-    was still learning); the right axis (a twin) the training loss. Warm-up epochs, which
-    train with plain cross-entropy and forget nothing, are shaded.
+    was still learning) and ``noise_unsure`` (dotted: the share of rows the estimate
+    cannot see, whose label the network does not predict without being confident of
+    another class; a large one means the network has not learnt the data well enough for
+    the estimate to tell the wrong labels); the right axis (a twin) the training loss.
+    Warm-up epochs, which train with plain cross-entropy and forget nothing, are shaded.
 
     Parameters
     ----------
     history : list of dict or pandas.DataFrame
         :attr:`AntidoteClassifier.history_ <skantidote.AntidoteClassifier>` or
         ``pandas.DataFrame(clf.history_)``: per-epoch records with the keys
-        ``train_loss`` and ``forgotten`` and, optionally, ``epoch``, ``warmup`` and
-        ``noise_estimate``.
+        ``train_loss`` and ``forgotten`` and, optionally, ``epoch``, ``warmup``,
+        ``noise_estimate`` and ``noise_unsure``.
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on (the loss goes on a twin of it); a new figure is created when
         ``None``.
@@ -271,6 +274,11 @@ def plot_forgetting_curve(
         lines_left += ax.plot(epochs, estimate, color=_COLORS["flagged"], linestyle="--",
                               label="noise estimate (each epoch's)")
         shown.append(estimate)
+    if "noise_unsure" in frame.columns:
+        unsure = pd.to_numeric(frame["noise_unsure"], errors="coerce").to_numpy(float)
+        lines_left += ax.plot(epochs, unsure, color=_COLORS["flagged"], linestyle=":",
+                              label="disagreeing, unsure (not counted)")
+        shown.append(unsure)
     ax.set_xlabel("epoch")
     ax.set_ylabel("fraction of rows forgotten", color=_COLORS["flagged"])
     values = np.concatenate(shown)

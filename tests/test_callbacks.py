@@ -261,6 +261,7 @@ def test_noise_rate_estimate_finds_the_rate_and_sets_the_radius(noisy_digits_30)
     last = 1 - np.trace(confusion) / confusion.sum()
     assert net.history[-1]["noise_estimate"] == pytest.approx(last)
     assert estimate.history_[-1] == pytest.approx(last)
+    assert net.history[-1]["noise_unsure"] == estimate.unsure_disagreement_
     # The running average of the epochs after the warm-up, weight 0.5 on the past.
     rate = estimate.history_[2]
     for value in estimate.history_[3:]:

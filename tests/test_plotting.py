@@ -145,6 +145,17 @@ def test_forgetting_curve_shows_the_noise_estimate_when_recorded():
     assert ax.get_ylim()[1] == pytest.approx(0.07 * 1.15)  # room for the estimate
 
 
+def test_forgetting_curve_shows_the_unsure_share_when_recorded():
+    unsure = [0.3, 0.25, 0.2, 0.18, 0.16]
+    history = [{"epoch": e, "train_loss": 1.0 / e, "forgotten": 0.01, "noise_estimate": 0.05,
+                "noise_unsure": u} for e, u in enumerate(unsure, start=1)]
+    ax = plot_forgetting_curve(history).axes[0]
+    (line,) = [line for line in ax.lines if line.get_linestyle() == ":"]
+    np.testing.assert_allclose(line.get_ydata(), unsure)
+    assert "disagreeing, unsure (not counted)" in legend_texts(ax)
+    assert ax.get_ylim()[1] == pytest.approx(0.3 * 1.15)
+
+
 def test_forgetting_curve_without_optional_keys():
     history = [{"train_loss": 1.0 / e, "forgotten": 0.1} for e in range(1, 5)]
     fig = plot_forgetting_curve(history)

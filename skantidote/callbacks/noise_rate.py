@@ -97,6 +97,10 @@ class RunningNoiseRate(Callback, ABC):
     def epoch_rate(self) -> float | None:
         """The fraction of the epoch's training rows that looks corrupted (None: no rows)."""
 
+    def epoch_records(self) -> dict:
+        """Further entries of the net's history for the epoch just estimated (none here)."""
+        return {}
+
     @abstractmethod
     def fitted_attributes(self) -> dict:
         """The estimator attributes this estimate provides (empty before any epoch)."""
@@ -107,6 +111,8 @@ class RunningNoiseRate(Callback, ABC):
             return
         self.history_.append(float(estimate))
         net.history.record("noise_estimate", float(estimate))
+        for key, value in self.epoch_records().items():
+            net.history.record(key, value)
         epoch = len(net.history)
         if epoch < self.warmup_epochs:
             return
@@ -254,7 +260,8 @@ class NoiseRateEstimate(RunningNoiseRate):
     unsure_disagreement_ : float
         The last epoch's fraction of training rows whose label the network did not
         predict, without reaching the predicted class's threshold: rows the estimate
-        counts as correctly labelled, so the noise it cannot see.
+        counts as correctly labelled, so the noise it cannot see. Every epoch's is
+        recorded as ``noise_unsure`` in the net's history.
     history_ : list of float
         Each epoch's estimate (the fraction of rows off the diagonal of ``confusion_``),
         also recorded as ``noise_estimate`` in the net's history.
@@ -378,6 +385,10 @@ class NoiseRateEstimate(RunningNoiseRate):
         self._reset_epoch()
         return counted / n_rows
 
+    def epoch_records(self) -> dict:
+        """The epoch's unsure share, as ``noise_unsure`` in the net's history."""
+        return {"noise_unsure": self.unsure_disagreement_}
+
     def next_rate(self, epoch: int, estimate: float) -> float:
         """The overall rate as for every estimate; the per-class rates averaged alike."""
         rates = self.class_noise_rates()
@@ -482,9 +493,11 @@ class NoiseRateEstimate(RunningNoiseRate):
                 f"{self.unsure_disagreement_:.1%} of the training rows without being "
                 "confident of it (under that class's threshold): the noise estimate that "
                 "sets the forget rate counts them as correctly labelled, so it "
-                f"({self.noise_rate_:.3f}) may be low by up to that much. The network has not learnt the data well enough to tell "
-                "the wrong labels: train more epochs, give the network more capacity or "
-                "better features, or give forget_rate.",
+                f"({self.noise_rate_:.3f}) may be low by up to that much. The network has "
+                "not learnt the data well enough to tell the wrong labels: train more "
+                "epochs, give the network more capacity or better features, or give "
+                "forget_rate (skantidote.plotting."
+                "plot_forgetting_curve(clf.history_) draws the share epoch by epoch).",
                 UserWarning,
                 stacklevel=stacklevel,
             )
