@@ -14,6 +14,9 @@ epochs and ``warmup_epochs`` -- only the criterion (or the training labels) diff
                    given: estimated in the same run)
 ``antidote_per_class`` ``AntidoteClassifier(per_class=True)``: one ball per class, each at
                    its class's estimated rate
+``antidote_auto_alpha`` ``AntidoteClassifier(divergence="alpha", alpha=2)``: the rate
+                   estimated as for ``antidote_auto``, the chi2 ball of ``antidote_alpha``
+                   (a candidate default: the estimate's rules were made with KL)
 ``gce``            GCE, q = 0.7
 ``sce``            SCE, alpha = 0.1, beta = 1
 ``nce+rce``        NCE+RCE, alpha = beta = 1
@@ -48,9 +51,11 @@ from skantidote.robust_losses import (
 
 METHODS = (
     "clean", "ce", "antidote_kl", "antidote_alpha", "antidote_auto", "antidote_per_class",
-    "gce", "sce", "nce+rce", "ce_eps+mae", "small_loss", "cleanlab",
+    "antidote_auto_alpha", "gce", "sce", "nce+rce", "ce_eps+mae", "small_loss", "cleanlab",
 )
-ANTIDOTE_METHODS = ("antidote_kl", "antidote_alpha", "antidote_auto", "antidote_per_class")
+ANTIDOTE_METHODS = (
+    "antidote_kl", "antidote_alpha", "antidote_auto", "antidote_per_class", "antidote_auto_alpha"
+)
 ANTIDOTE_ALPHA = 2.0  # fixed up front (chi2), the same for every cell
 
 
@@ -80,6 +85,8 @@ def make_estimator(method: str, noise: str, rate: float, params: dict) -> BaseEs
         return AntidoteClassifier(**params)
     if method == "antidote_per_class":
         return AntidoteClassifier(per_class=True, **params)
+    if method == "antidote_auto_alpha":
+        return AntidoteClassifier(divergence="alpha", alpha=ANTIDOTE_ALPHA, **params)
     if method == "gce":
         return AntidoteClassifier(criterion=GCELoss, criterion__q=0.7, **params)
     if method == "sce":

@@ -18,7 +18,7 @@ from benchmarks.reports.markdown import mean_std, table
 #: Short names of the ANTIDOTE variants in the target columns' headers.
 VARIANT_NAMES = {
     "antidote_kl": "KL", "antidote_alpha": "alpha", "antidote_auto": "auto",
-    "antidote_per_class": "per class",
+    "antidote_per_class": "per class", "antidote_auto_alpha": "auto alpha",
 }
 #: How far below plain cross-entropy the classifier told no rate may be on clean labels
 #: (issue 12).
