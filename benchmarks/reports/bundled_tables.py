@@ -17,24 +17,14 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
     keys = ["dataset", "noise", "rate"]
     seeds = sorted(results["seed"].unique())
     rows, noisy, within, above_ce = [], 0, 0, 0
-    chi2_rows, chi2_noisy, chi2_within, chi2_means = [], 0, 0, []
     for (dataset, noise, rate), cell in results.groupby(keys, sort=False):
         by = cell.groupby("method")
-        label = "clean" if rate == 0 else f"{noise} {100 * rate:.0f} %"
-        if set(KL_METHODS + CHI2_METHODS) <= set(by.groups) and rate > 0:
-            means = {m: 100 * by.get_group(m)["accuracy"].mean() for m in by.groups}
-            chi2_noisy += 1
-            chi2_within += means["auto_chi2"] >= means["true_rate_chi2"] - 100 * TRUE_RATE_MARGIN
-            chi2_means.append((means["auto"], means["auto_chi2"]))
-            chi2_rows.append([
-                dataset, label, *(f"{means[m]:.2f}" for m in ("auto", "true_rate") + CHI2_METHODS),
-                f"{means['auto_chi2'] - means['auto']:+.2f}",
-            ])
         if not set(KL_METHODS) <= set(by.groups):
             continue
         accuracy = {m: by.get_group(m)["accuracy"] for m in KL_METHODS}
         auto = by.get_group("auto")
         gap = accuracy["auto"].mean() - accuracy["true_rate"].mean()
+        label = _label(noise, rate)
         if rate > 0:
             noisy += 1
             within += gap >= -TRUE_RATE_MARGIN
@@ -73,15 +63,30 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
         f"same classifier given the true rate in {within} of {noisy} noisy cells, and at "
         f"least plain cross-entropy in {above_ce} of {noisy}.",
         "",
-        *chi2_section(chi2_rows, chi2_noisy, chi2_within, chi2_means),
+        *chi2_section(results),
     ])
 
 
-def chi2_section(rows: list, noisy: int, within: int, means: list) -> list[str]:
+def _label(noise: str, rate: float) -> str:
+    return "clean" if rate == 0 else f"{noise} {100 * rate:.0f} %"
+
+
+def chi2_section(results: pd.DataFrame) -> list[str]:
     """The chi2 ball against the default KL, told no rate and given it (noisy cells)."""
-    if not rows:
+    noisy = results[results["rate"] > 0]
+    means = 100 * noisy.pivot_table(
+        index=["dataset", "noise", "rate"], columns="method", values="accuracy", sort=False
+    )
+    methods = ["auto", "true_rate", *CHI2_METHODS]
+    if not set(methods) <= set(means.columns):
         return []
-    kl, chi2 = (sum(values) / len(values) for values in zip(*means, strict=True))
+    means = means[methods].dropna()
+    within = int((means["auto_chi2"] >= means["true_rate_chi2"] - 100 * TRUE_RATE_MARGIN).sum())
+    rows = [
+        [dataset, _label(noise, rate), *(f"{v:.2f}" for v in values),
+         f"{values['auto_chi2'] - values['auto']:+.2f}"]
+        for (dataset, noise, rate), values in means.iterrows()
+    ]
     return [
         "## The chi2 ball at the default epochs",
         "",
@@ -93,7 +98,7 @@ def chi2_section(rows: list, noisy: int, within: int, means: list) -> list[str]:
                 "auto_chi2 - auto (points)"], rows),
         "",
         f"Told no rate, chi2 is within {100 * TRUE_RATE_MARGIN:.0f} point of chi2 given the "
-        f"true rate in {within} of {noisy} noisy cells; mean accuracy over them "
-        f"{chi2:.2f} % against {kl:.2f} % for KL.",
+        f"true rate in {within} of {len(means)} noisy cells; mean accuracy over them "
+        f"{means['auto_chi2'].mean():.2f} % against {means['auto'].mean():.2f} % for KL.",
         "",
     ]
