@@ -59,7 +59,7 @@ FULL_GRID = {
               ("classcond", 0.4)],
     "letter": [("sym", 0.0), ("sym", 0.2), ("sym", 0.4), ("sym", 0.6), ("pair", 0.2),
                ("pair", 0.4), ("classcond", 0.2), ("classcond", 0.4)],
-    "synthetic": [("sym", 0.4), ("instance", 0.4)],
+    "synthetic": [("sym", 0.0), ("sym", 0.4), ("instance", 0.4)],
 }
 FULL_EPOCHS = {"digits": 100, "adult": 10, "letter": 20, "synthetic": 20}
 FULL_WARMUP = {"digits": 10, "adult": 2, "letter": 3, "synthetic": 3}

@@ -110,7 +110,10 @@ def markdown(df: pd.DataFrame, title: str, command: str, source: str, runs: str)
             # Each ANTIDOTE variant against the best of the other noisy-label methods
             # (baselines, not the other ANTIDOTE variant).
             rivals = ranked.drop(index=[a for a in ANTIDOTE_METHODS if a != m], errors="ignore")
-            if m in by.index and len(rivals):
+            # Under noise, plain cross-entropy alone is no yardstick: a noisy cell run
+            # without any robust-loss or cleaning baseline is left out of the target.
+            baselines = rivals.index.difference([m, "ce"])
+            if m in by.index and len(rivals) and (float(key[2]) == 0 or len(baselines)):
                 top = rivals["mean"].idxmax()
                 st = status(by.at[m, "mean"], by.at[m, "std"], rivals.at[top, "mean"],
                             rivals.at[top, "std"])
@@ -121,7 +124,9 @@ def markdown(df: pd.DataFrame, title: str, command: str, source: str, runs: str)
         rows.append(row)
     lines += table(head, rows)
     lines += ["", "Against the issue's targets (best or within one std of the best in at least "
-              "80 % of the cells, and never more than 1 point below the best):", ""]
+              "80 % of the cells, and never more than 1 point below the best; a noisy cell "
+              "counts where at least one robust-loss or cleaning baseline was run in it):",
+              ""]
     scopes = (("all cells", lambda epochs: True),
               (f"cells trained for the classifier's default {DEFAULT_EPOCHS} epochs",
                lambda epochs: int(epochs) == DEFAULT_EPOCHS))
