@@ -583,6 +583,23 @@ def test_early_stopping(blobs):
     assert fast(max_epochs=2).fit(X, y).best_epoch_ is None
 
 
+def test_early_stopping_skips_the_warm_up_of_an_estimated_rate(digits):
+    # With forget_rate="auto" the warm-up's validation objective is the criterion's at
+    # the start rate (0.2), far below that at the clean labels' estimate which follows:
+    # counted, the warm-up's last epoch stayed best and every clean fit stopped at
+    # warm-up + patience, 2-6 points below the full run (suite, antidote_auto_es).
+    X, y = digits
+    clf = fast(max_epochs=30, warmup_epochs=5, n_iter_no_change=5, early_stopping=True)
+    clf.fit(X, y)
+    history = pd.DataFrame(clf.history_)
+    warm_up = history["warmup"].astype(bool)
+    reweighted = history.loc[~warm_up, "valid_loss"]
+    assert history.loc[warm_up, "valid_loss"].min() < reweighted.min()
+    assert clf.best_epoch_ > clf.warmup_epochs_
+    assert history["valid_loss"][clf.best_epoch_ - 1] == pytest.approx(reweighted.min(), abs=1e-4)
+    assert clf.n_iter_ > clf.warmup_epochs_ + clf.n_iter_no_change
+
+
 def test_early_stopping_tiny_classes(blobs):
     X, y = blobs
     y = y.copy()

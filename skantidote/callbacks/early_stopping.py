@@ -19,7 +19,11 @@ class EarlyStopping(Callback):
     towards 0 would otherwise improve "relatively" forever. With noisy labels the
     validation loss should be the criterion's reweighted objective (see
     :class:`~skantidote.net.AntidoteNet`), not plain cross-entropy, which rises as soon as
-    the network stops fitting the wrong held-out labels.
+    the network stops fitting the wrong held-out labels. Epochs whose history row says
+    ``warmup`` is true (:class:`~skantidote.callbacks.ReweightingWarmup`) are not
+    candidates and do not count towards ``patience``: with ``forget_rate="auto"`` their
+    validation objective is taken at the warm-up's forget rate, not the estimated one
+    that follows, and would look better than every later epoch on clean data.
 
     Parameters
     ----------
@@ -75,8 +79,13 @@ class EarlyStopping(Callback):
         self.reset()
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        loss = net.history[-1].get("valid_loss")
-        if loss is None:
+        row = net.history[-1]
+        loss = row.get("valid_loss")
+        # A warm-up epoch (recorded by ReweightingWarmup) is no candidate: its validation
+        # objective is the criterion's at the forget rate of the warm-up, which an
+        # estimated rate replaces when the warm-up ends, so its loss is not comparable
+        # with the reweighted epochs' (and its model trained another objective).
+        if loss is None or row.get("warmup", False):
             return
         if loss < self.best_loss_ - self.threshold:
             self.best_loss_ = loss
