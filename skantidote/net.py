@@ -301,7 +301,9 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
 
     The validation labels are noisy too, so the validation loss is the criterion's own
     objective; :class:`~skantidote.callbacks.ReweightingWarmup` keeps it reweighted even
-    during warm-up, so that validation losses are comparable across epochs.
+    during warm-up, so that at a fixed forget rate validation losses are comparable
+    across epochs (:class:`~skantidote.callbacks.EarlyStopping` re-scores its best epoch
+    where the rate moves).
 
     Parameters
     ----------

@@ -22,6 +22,7 @@ from skantidote.callbacks import (
     ReweightingWarmup,
     noise_rate,
 )
+from skantidote.callbacks.early_stopping import objective_setting
 from skantidote.callbacks.noise_rate import corrupted_fraction
 from skantidote.loss import FORGOTTEN_WEIGHT, AntidoteLoss
 from skantidote.modules import MLP
@@ -149,6 +150,47 @@ def test_diagnostics_summarise_the_epochs_batches(data):
     # Without reweighting (radius 0) there is nothing to summarise.
     plain = _skorch_net([ReweightingDiagnostics()], criterion__forget_rate=0.0).fit(X, y)
     assert math.isnan(plain.history[-1]["tau"]) and plain.history[-1]["forgotten"] == 0.0
+
+
+def test_early_stopping_compares_the_best_epoch_at_the_current_forget_rate(data):
+    # An estimated forget rate moves every epoch; a validation loss taken at a higher
+    # rate is lower for the same model, so the best epoch is re-scored at each new rate.
+    X, y = data
+    rates = [0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+
+    class FallingRate(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            net.criterion_.set_forget_rate(rates[len(net.history) - 1])
+
+    stopper = EarlyStopping(patience=100, threshold=0.0)
+    net = _skorch_net(
+        [FallingRate(), stopper], max_epochs=len(rates), lr=0.05,
+        train_split=lambda ds, y: (ds, ds),
+    ).fit(X, y)
+    losses = [row["valid_loss"] for row in net.history]
+    # Taken at falling rates, the raw losses rise although the model improves...
+    assert losses[-1] > losses[0]
+    # ... and the kept best is scored at the last rate: re-evaluated, it is the current
+    # model's loss at that rate if the last epoch is best, otherwise no larger.
+    assert stopper.best_loss_ <= losses[-1] + 1e-12
+    assert stopper.best_epoch_ > 1
+    # The best epoch's parameters are back in the module: scored now, at the last rate.
+    rescored = sum(
+        float(net.validation_step(batch)["loss"]) * len(batch[1])
+        for batch in net.get_iterator(net.get_dataset(X, y), training=False)
+    ) / len(y)
+    assert stopper.best_loss_ == pytest.approx(rescored, rel=1e-5)
+
+
+def test_objective_setting_follows_the_rate_and_the_floor():
+    criterion = AntidoteLoss(forget_rate=0.2)
+    before = objective_setting(criterion)
+    criterion.set_forget_rate(0.3)
+    assert objective_setting(criterion) != before
+    moved = objective_setting(criterion)
+    criterion.set_confident_floor([0.9, 0.8])
+    assert objective_setting(criterion) != moved
+    assert objective_setting(torch.nn.CrossEntropyLoss()) == (None, None)
 
 
 def test_early_stopping_restores_the_best_epoch_and_ignores_epochs_without_validation(data):

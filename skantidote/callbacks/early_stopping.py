@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 from skorch.callbacks import Callback
+from skorch.dataset import get_len
 
-__all__ = ["EarlyStopping"]
+__all__ = ["EarlyStopping", "objective_setting"]
 
 
 class EarlyStopping(Callback):
@@ -23,7 +24,11 @@ class EarlyStopping(Callback):
     ``warmup`` is true (:class:`~skantidote.callbacks.ReweightingWarmup`) are not
     candidates and do not count towards ``patience``: with ``forget_rate="auto"`` their
     validation objective is taken at the warm-up's forget rate, not the estimated one
-    that follows, and would look better than every later epoch on clean data.
+    that follows, and would look better than every later epoch on clean data. Where the
+    criterion's objective moves between epochs (:func:`objective_setting`: an estimated
+    forget rate, the confident floor), the best epoch's kept parameters are scored again
+    on the validation data under the current objective before the comparison: one more
+    validation pass in such epochs.
 
     Parameters
     ----------
@@ -73,12 +78,13 @@ class EarlyStopping(Callback):
         self.best_loss_ = math.inf
         self.best_epoch_ = None
         self._best_state = None
+        self._best_objective = None
         self._misses = 0
 
     def on_train_begin(self, net, **kwargs) -> None:
         self.reset()
 
-    def on_epoch_end(self, net, **kwargs) -> None:
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs) -> None:
         row = net.history[-1]
         loss = row.get("valid_loss")
         # A warm-up epoch (recorded by ReweightingWarmup) is no candidate: its validation
@@ -87,9 +93,16 @@ class EarlyStopping(Callback):
         # with the reweighted epochs' (and its model trained another objective).
         if loss is None or row.get("warmup", False):
             return
+        objective = objective_setting(net.criterion_)
+        if (self._best_state is not None and dataset_valid is not None
+                and objective != self._best_objective):
+            # An estimated forget rate moves every epoch, and the objective with it: the
+            # best epoch is compared at the objective of this one.
+            self.best_loss_ = self._validation_loss_of_best(net, dataset_valid)
+        self._best_objective = objective
         if loss < self.best_loss_ - self.threshold:
             self.best_loss_ = loss
-            self.best_epoch_ = net.history[-1]["epoch"]
+            self.best_epoch_ = row["epoch"]
             # clone() stays on the module's device: no transfer to the host.
             self._best_state = {
                 k: v.detach().clone() for k, v in net.module_.state_dict().items()
@@ -101,8 +114,47 @@ class EarlyStopping(Callback):
             # skorch's own way of ending the fit loop early.
             raise KeyboardInterrupt
 
+    def _validation_loss_of_best(self, net, dataset_valid) -> float:
+        """The validation loss of the best epoch's parameters under the current criterion."""
+        current = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        net.module_.load_state_dict(self._best_state)
+        total, count = 0.0, 0
+        try:
+            for batch in net.get_iterator(dataset_valid, training=False):
+                n_rows = get_len(batch[0])
+                total += float(net.validation_step(batch)["loss"]) * n_rows
+                count += n_rows
+        finally:
+            net.module_.load_state_dict(current)
+        return total / max(count, 1)
+
     def on_train_end(self, net, **kwargs) -> None:
         if self._best_state is not None and self.best_epoch_ != net.history[-1]["epoch"]:
             net.module_.load_state_dict(self._best_state)
         # Do not keep (or pickle) a second copy of the parameters.
         self._best_state = None
+
+
+def objective_setting(criterion) -> tuple:
+    """What a validation loss of ``criterion`` depends on besides the model.
+
+    For :class:`~skantidote.loss.AntidoteLoss` its radius (one, or one per class) and
+    the confident floor's thresholds, both of which ``forget_rate="auto"`` moves every
+    epoch; for any other loss nothing (an empty setting, always equal).
+
+    Parameters
+    ----------
+    criterion : torch.nn.Module
+        The net's criterion.
+
+    Returns
+    -------
+    tuple
+        Equal for two states of the criterion under which the same model has the same
+        validation loss.
+    """
+    radius = getattr(criterion, "radius", None)
+    thresholds = getattr(criterion, "confident_thresholds", None)
+    if thresholds is not None:
+        thresholds = tuple(float(t) for t in thresholds.tolist())
+    return radius, thresholds
