@@ -25,7 +25,8 @@ class EarlyStopping(Callback):
     candidates and do not count towards ``patience``: with ``forget_rate="auto"`` their
     validation objective is taken at the warm-up's forget rate, not the estimated one
     that follows, and would look better than every later epoch on clean data. Where the
-    criterion's objective moves between epochs (:func:`objective_setting`: an estimated
+    criterion's objective moves between epochs
+    (:func:`~skantidote.callbacks.early_stopping.objective_setting`: an estimated
     forget rate, the confident floor), the best epoch's kept parameters are scored again
     on the validation data under the current objective before the comparison: one more
     validation pass in such epochs.
@@ -152,6 +153,16 @@ def objective_setting(criterion) -> tuple:
     tuple
         Equal for two states of the criterion under which the same model has the same
         validation loss.
+
+    Examples
+    --------
+    >>> from skantidote.callbacks.early_stopping import objective_setting
+    >>> from skantidote.loss import AntidoteLoss
+    >>> criterion = AntidoteLoss(forget_rate=0.2)
+    >>> before = objective_setting(criterion)
+    >>> criterion.set_forget_rate(0.1)
+    >>> objective_setting(criterion) == before
+    False
     """
     radius = getattr(criterion, "radius", None)
     thresholds = getattr(criterion, "confident_thresholds", None)
