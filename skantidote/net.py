@@ -31,6 +31,7 @@ __all__ = [
     "AntidoteNetMixin",
     "AntidoteRegressorNet",
     "RowsDataset",
+    "module_state_copy",
     "net_device",
     "net_input",
     "resolve_device",
@@ -381,6 +382,39 @@ class AcceleratedAntidoteRegressorNet(AccelerateMixin, AntidoteRegressorNet):
     *args, accelerator, **kwargs
         Those of ``skorch.hf.AccelerateMixin`` and :class:`AntidoteRegressorNet`.
     """
+
+
+def module_state_copy(net) -> dict[str, torch.Tensor]:
+    """A copy of the parameters and buffers of a net's module, to load back later.
+
+    The tensors are cloned where they are (no transfer to the host), detached from any
+    graph.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        An initialised net.
+
+    Returns
+    -------
+    dict
+        ``net.module_.state_dict()``, every tensor cloned: what
+        ``net.module_.load_state_dict`` takes back.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorch import NeuralNetRegressor
+    >>> from skantidote.net import module_state_copy
+    >>> net = NeuralNetRegressor(torch.nn.Linear(2, 1), device="cpu").initialize()
+    >>> kept = module_state_copy(net)
+    >>> with torch.no_grad():
+    ...     net.module_.weight.zero_()
+    Parameter containing:...
+    >>> bool(kept["weight"].abs().sum() > 0)
+    True
+    """
+    return {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
 
 
 def net_device(net) -> torch.device:

@@ -7,6 +7,8 @@ import math
 from skorch.callbacks import Callback
 from skorch.dataset import get_len
 
+from skantidote.net import module_state_copy
+
 __all__ = ["EarlyStopping", "objective_setting"]
 
 
@@ -104,10 +106,7 @@ class EarlyStopping(Callback):
         if loss < self.best_loss_ - self.threshold:
             self.best_loss_ = loss
             self.best_epoch_ = row["epoch"]
-            # clone() stays on the module's device: no transfer to the host.
-            self._best_state = {
-                k: v.detach().clone() for k, v in net.module_.state_dict().items()
-            }
+            self._best_state = module_state_copy(net)
             self._misses = 0
         else:
             self._misses += 1
@@ -117,7 +116,7 @@ class EarlyStopping(Callback):
 
     def _validation_loss_of_best(self, net, dataset_valid) -> float:
         """The validation loss of the best epoch's parameters under the current criterion."""
-        current = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        current = module_state_copy(net)
         net.module_.load_state_dict(self._best_state)
         total, count = 0.0, 0
         try:
@@ -141,7 +140,7 @@ def objective_setting(criterion) -> tuple:
 
     For :class:`~skantidote.loss.AntidoteLoss` its radius (one, or one per class) and
     the confident floor's thresholds, both of which ``forget_rate="auto"`` moves every
-    epoch; for any other loss nothing (an empty setting, always equal).
+    epoch; for any other loss ``(None, None)``, always equal.
 
     Parameters
     ----------

@@ -7,6 +7,7 @@ import math
 from skorch.callbacks import Callback
 
 from skantidote.exceptions import NonFiniteLossError
+from skantidote.net import module_state_copy
 
 __all__ = ["FiniteLossGuard"]
 
@@ -93,10 +94,7 @@ class FiniteLossGuard(Callback):
         return self.last_finite_epoch_
 
     def _snapshot(self, net) -> None:
-        # clone() stays on the module's device: no transfer to the host.
-        self._finite_state = {
-            k: v.detach().clone() for k, v in net.module_.state_dict().items()
-        }
+        self._finite_state = module_state_copy(net)
         self.last_finite_epoch_ = len(net.history)
 
     def __getstate__(self):
