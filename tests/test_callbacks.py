@@ -452,6 +452,9 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
     _digits_net([ReweightingWarmup(2), estimate], max_epochs=20).fit(X, swapped)
     with pytest.warns(UserWarning, match=r"classes \['seven'\] are predicted as another"):
         estimate.warn_if_unreliable([str(i) if i != 7 else "seven" for i in range(10)])
+    # ... with what to do where the labels are mostly wrong.
+    advice = _estimate_warnings(estimate, "predicted as another class")
+    assert len(advice) == 1 and "early_stopping=True" in advice[0]
     with pytest.raises(ValueError, match="smoothing must be a number in"):
         _digits_net([NoiseRateEstimate(smoothing=1.0)], max_epochs=1).fit(X, y)
 

@@ -510,7 +510,11 @@ class NoiseRateEstimate(RunningNoiseRate):
                 "half of their rows: either their labels are mostly wrong, or the network "
                 "has not learnt them. Where a class's wrong labels outnumber its right "
                 "ones, no estimate from the labels alone can tell; the noise rate "
-                f"({self.noise_rate_:.3f}) may be off for them.",
+                f"({self.noise_rate_:.3f}) may be off for them. If their labels are mostly "
+                "wrong (a minority class under heavy noise), a long run memorises them: "
+                "give forget_rate if you know it, train fewer epochs, or let "
+                "AntidoteClassifier(early_stopping=True) end the run before (the user "
+                "guide's tuning page, 'When it fails').",
                 UserWarning,
                 stacklevel=stacklevel,
             )
