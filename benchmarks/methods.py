@@ -20,6 +20,9 @@ epochs and ``warmup_epochs`` -- only the criterion (or the training labels) diff
 ``antidote_auto_es`` ``AntidoteClassifier(early_stopping=True)``: ``antidote_auto`` trained on
                    90 % of the training rows, stopped when its reweighted objective on the
                    other 10 % (noisy labels too) no longer falls, the best epoch restored
+``antidote_auto_nce_rce`` ``AntidoteClassifier(criterion__sample_loss="nce+rce")``:
+                   ``antidote_auto`` reweighting NCE+RCE (as ``nce+rce``) instead of
+                   cross-entropy (no confident floor: it is cross-entropy's)
 ``gce``            GCE, q = 0.7
 ``sce``            SCE, alpha = 0.1, beta = 1
 ``nce+rce``        NCE+RCE, alpha = beta = 1
@@ -54,12 +57,12 @@ from skantidote.robust_losses import (
 
 METHODS = (
     "clean", "ce", "antidote_kl", "antidote_alpha", "antidote_auto", "antidote_per_class",
-    "antidote_auto_alpha", "antidote_auto_es", "gce", "sce", "nce+rce", "ce_eps+mae",
-    "small_loss", "cleanlab",
+    "antidote_auto_alpha", "antidote_auto_es", "antidote_auto_nce_rce", "gce", "sce",
+    "nce+rce", "ce_eps+mae", "small_loss", "cleanlab",
 )
 ANTIDOTE_METHODS = (
     "antidote_kl", "antidote_alpha", "antidote_auto", "antidote_per_class", "antidote_auto_alpha",
-    "antidote_auto_es",
+    "antidote_auto_es", "antidote_auto_nce_rce",
 )
 ANTIDOTE_ALPHA = 2.0  # fixed up front (chi2), the same for every cell
 
@@ -94,6 +97,8 @@ def make_estimator(method: str, noise: str, rate: float, params: dict) -> BaseEs
         return AntidoteClassifier(divergence="alpha", alpha=ANTIDOTE_ALPHA, **params)
     if method == "antidote_auto_es":
         return AntidoteClassifier(early_stopping=True, **params)
+    if method == "antidote_auto_nce_rce":
+        return AntidoteClassifier(criterion__sample_loss="nce+rce", **params)
     if method == "gce":
         return AntidoteClassifier(criterion=GCELoss, criterion__q=0.7, **params)
     if method == "sce":

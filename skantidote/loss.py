@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from skantidote.divergences import Divergence, DualSolution, get_divergence, raise_if_nonfinite
+from skantidote.robust_losses import NCERCELoss
 from skantidote.validation import check_real
 
 __all__ = [
@@ -57,6 +58,10 @@ def _huber(input: Tensor, target: Tensor) -> Tensor:
 #: and the targets of a batch to one loss per row.
 SAMPLE_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "cross_entropy": _cross_entropy,
+    # Bounded, and symmetric enough that no amount of training fits a wrong label much
+    # better than its class's clean rows: on two classes symmetric noise below one half
+    # leaves its minimiser unchanged, so a long run does not memorise the wrong labels.
+    "nce+rce": NCERCELoss().per_sample,
     "squared_error": _squared_error,
     "absolute_error": _absolute_error,
     "huber": _huber,
@@ -103,7 +108,10 @@ class AntidoteLoss(nn.Module):
         reads a value back from an accelerator once per batch.
     sample_loss : str or callable, default="cross_entropy"
         The per-sample loss that is reweighted: ``"cross_entropy"`` (logits and class
-        indices or probabilities), or for regression ``"squared_error"``,
+        indices or probabilities); ``"nce+rce"``
+        (:class:`~skantidote.robust_losses.NCERCELoss`, logits and class indices), bounded,
+        for two-class tables under heavy noise and long training (see the tuning guide,
+        "When it fails"); or for regression ``"squared_error"``,
         ``"absolute_error"`` or ``"huber"`` (threshold 1, in the targets' units: meant for
         standardised targets), each the mean over the outputs of a multi-output row; or a
         callable ``(input, target) -> Tensor of shape (n,)``.

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from skantidote import AntidoteLoss
 from skantidote.loss import FORGOTTEN_WEIGHT
+from skantidote.robust_losses import NCERCELoss
 
 CONFIGS = [
     {"divergence": "kl", "forget_rate": 0.3},
@@ -276,6 +277,23 @@ def test_warmup_of_a_regression_loss_is_its_plain_mean():
     torch.testing.assert_close(criterion(prediction, target), torch.tensor(1.0))
     weight = torch.tensor([1.0, 1.0, 2.0])
     torch.testing.assert_close(criterion(prediction, target, weight), torch.tensor(5.0 / 4))
+
+
+def test_nce_rce_sample_loss_is_reweighted_exactly_without_the_confident_floor():
+    gen = torch.Generator().manual_seed(5)
+    logits = torch.randn(64, 2, generator=gen, dtype=torch.float64, requires_grad=True)
+    target = torch.randint(0, 2, (64,), generator=gen)
+    criterion = AntidoteLoss(forget_rate=0.3, sample_loss="nce+rce", warm_start=False)
+    expected = NCERCELoss().per_sample(logits.detach(), target)
+    torch.testing.assert_close(criterion.per_sample(logits, target), expected)
+    value = criterion(logits, target)
+    solved = criterion.family.solve(expected, criterion.radius).value
+    torch.testing.assert_close(value.detach(), solved, rtol=1e-10, atol=0)
+    # The confident floor is cross-entropy's: it leaves another sample loss's radius alone.
+    criterion.set_confident_floor([0.5, 0.5])
+    torch.testing.assert_close(criterion(logits, target).detach(), solved, rtol=1e-10, atol=0)
+    value.backward()
+    assert torch.isfinite(logits.grad).all()
 
 
 def test_unknown_sample_loss_names_the_valid_ones():

@@ -19,7 +19,7 @@ from benchmarks.reports.markdown import mean_std, table
 VARIANT_NAMES = {
     "antidote_kl": "KL", "antidote_alpha": "alpha", "antidote_auto": "auto",
     "antidote_per_class": "per class", "antidote_auto_alpha": "auto alpha",
-    "antidote_auto_es": "auto early stop",
+    "antidote_auto_es": "auto early stop", "antidote_auto_nce_rce": "auto nce+rce",
 }
 #: How far below plain cross-entropy the classifier told no rate may be on clean labels
 #: (issue 12).
