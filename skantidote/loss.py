@@ -58,9 +58,8 @@ def _huber(input: Tensor, target: Tensor) -> Tensor:
 #: and the targets of a batch to one loss per row.
 SAMPLE_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "cross_entropy": _cross_entropy,
-    # Bounded, and symmetric enough that no amount of training fits a wrong label much
-    # better than its class's clean rows: on two classes symmetric noise below one half
-    # leaves its minimiser unchanged, so a long run does not memorise the wrong labels.
+    # Bounded: a wrong label's gradient stays small however long the run, and on two
+    # classes symmetric noise below one half leaves the loss's minimiser unchanged.
     "nce+rce": NCERCELoss().per_sample,
     "squared_error": _squared_error,
     "absolute_error": _absolute_error,
@@ -109,9 +108,9 @@ class AntidoteLoss(nn.Module):
     sample_loss : str or callable, default="cross_entropy"
         The per-sample loss that is reweighted: ``"cross_entropy"`` (logits and class
         indices or probabilities); ``"nce+rce"``
-        (:class:`~skantidote.robust_losses.NCERCELoss`, logits and class indices), bounded,
-        for two-class tables under heavy noise and long training (see the tuning guide,
-        "When it fails"); or for regression ``"squared_error"``,
+        (:class:`~skantidote.robust_losses.NCERCELoss`, logits and class indices), a bounded
+        loss that a long run memorises less, but learns more slowly (where it helped and
+        where it did not: the tuning guide, "When it fails"); or for regression ``"squared_error"``,
         ``"absolute_error"`` or ``"huber"`` (threshold 1, in the targets' units: meant for
         standardised targets), each the mean over the outputs of a multi-output row; or a
         callable ``(input, target) -> Tensor of shape (n,)``.

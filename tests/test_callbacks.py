@@ -467,19 +467,6 @@ def _estimate_warnings(estimate, phrase):
     return [str(w.message) for w in caught if phrase in str(w.message)]
 
 
-@pytest.mark.parametrize("n_classes", [2, 3])
-def test_swamped_class_warning_advises_a_bounded_loss_on_two_classes_only(n_classes):
-    estimate = NoiseRateEstimate().initialize()
-    confusion = np.diag(np.full(n_classes, 80))
-    confusion[0, 1] = 20
-    confusion[1, 1], confusion[1, 0] = 20, 30  # class 1: 60 % put in class 0
-    estimate.confusion_ = confusion
-    estimate.noise_rate_ = 0.25
-    (message,) = _estimate_warnings(estimate, "predicted as another class")
-    assert "classes [1]" in message and "early_stopping=True" in message
-    assert ("sample_loss='nce+rce'" in message) == (n_classes == 2)
-
-
 @pytest.fixture(scope="module")
 def settled_estimate(noisy_digits_30):
     """The estimate of a fit that learnt digits with 30 % of wrong labels (12 epochs)."""

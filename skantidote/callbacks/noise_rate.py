@@ -505,12 +505,6 @@ class NoiseRateEstimate(RunningNoiseRate):
         names = class_names if class_names is not None else range(len(rates))
         swamped = [name for name, rate in zip(names, rates, strict=True) if rate > 0.5]
         if swamped:
-            # Measured on adult, two classes (benchmarks/results/suite.md): with many
-            # classes NCE+RCE learns too slowly to be advised.
-            bounded = (
-                ", or reweight a bounded loss: criterion__sample_loss='nce+rce'"
-                if len(rates) == 2 else ""
-            )
             warnings.warn(
                 f"The classes {list(swamped)!r} are predicted as another class for more than "
                 "half of their rows: either their labels are mostly wrong, or the network "
@@ -518,9 +512,9 @@ class NoiseRateEstimate(RunningNoiseRate):
                 "ones, no estimate from the labels alone can tell; the noise rate "
                 f"({self.noise_rate_:.3f}) may be off for them. If their labels are mostly "
                 "wrong (a minority class under heavy noise), a long run memorises them: "
-                "give forget_rate if you know it, train fewer epochs, let "
-                f"AntidoteClassifier(early_stopping=True) end the run before{bounded} (the "
-                "user guide's tuning page, 'When it fails').",
+                "give forget_rate if you know it, train fewer epochs, or let "
+                "AntidoteClassifier(early_stopping=True) end the run before (the user "
+                "guide's tuning page, 'When it fails').",
                 UserWarning,
                 stacklevel=stacklevel,
             )
