@@ -108,12 +108,13 @@ class AntidoteLoss(nn.Module):
     sample_loss : str or callable, default="cross_entropy"
         The per-sample loss that is reweighted: ``"cross_entropy"`` (logits and class
         indices or probabilities); ``"nce+rce"``
-        (:class:`~skantidote.robust_losses.NCERCELoss`, logits and class indices), a bounded
-        loss that a long run memorises less, but learns more slowly (where it helped and
-        where it did not: the tuning guide, "When it fails"); or for regression ``"squared_error"``,
-        ``"absolute_error"`` or ``"huber"`` (threshold 1, in the targets' units: meant for
-        standardised targets), each the mean over the outputs of a multi-output row; or a
-        callable ``(input, target) -> Tensor of shape (n,)``.
+        (:class:`~skantidote.robust_losses.NCERCELoss`, logits and class indices), a
+        bounded loss that a long run memorises less, but learns more slowly (where it
+        helped and where it did not: the tuning guide, "When it fails"); or for
+        regression ``"squared_error"``, ``"absolute_error"`` or ``"huber"`` (threshold 1,
+        in the targets' units: meant for standardised targets), each the mean over the
+        outputs of a multi-output row; or a callable
+        ``(input, target) -> Tensor of shape (n,)``.
     per_class : bool, default=False
         One ball per class instead of one for the batch
         (:meth:`Divergence.solve_per_class`): the weights keep each class's share of the
