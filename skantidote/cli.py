@@ -38,7 +38,7 @@ from skantidote import tables
 from skantidote.tables import listing
 from skantidote.target_tasks import MAX_AUTO_CLASSES, TASKS
 
-__all__ = ["main"]
+__all__ = ["command_line_terms", "main"]
 
 PROG = "skantidote"
 DEMO_PLOT = "skantidote-demo.png"
@@ -187,10 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find the probably mislabeled rows of a table. An ANTIDOTE network "
         "is trained on all columns but the target (numeric columns: median imputation "
         "and standardisation; other columns: most-frequent imputation and one-hot "
-        "encoding). Class labels: every row gets a label quality, the model's "
-        "probability of its given label, and rows are flagged: with --forget-rate auto, "
-        "those whose predicted class differs from their label; with a fraction, that many "
-        "lowest-quality rows. Regression targets (a numeric target column with a "
+        "encoding, the categories of a single row in one shared column; text columns "
+        "whose every value is different, such as IDs, are left out). Class labels: "
+        "every row gets a label quality, the model's probability of its given label, and "
+        "rows are flagged: with --forget-rate auto, those whose predicted class differs "
+        "from their label; with a fraction, that many lowest-quality rows. Regression "
+        "targets (a numeric target column with a "
         f"fractional value or more than {MAX_AUTO_CLASSES} distinct values, or any numeric "
         "column with --task regression): every row gets its ANTIDOTE weight, prediction "
         "and residual, and rows are flagged: with --forget-rate auto, those the model "
@@ -218,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fraction of rows to flag, in [0, 1), or 'auto' to flag the rows whose "
         "predicted class differs from their label (regression: the rows whose weight "
         "is below 0.1); the network trains with forget rate R, or with 'auto' with the "
-        "noise rate it estimates in training (regression: 0.2) (default: %(default)s)",
+        "noise rate it estimates in training (default: %(default)s)",
     )
     clean.add_argument(
         "--action", choices=("remove", "relabel"), default="remove",
@@ -253,7 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _say(*parts: Any) -> None:
-    print(*parts, flush=True)
+    try:
+        print(*parts, flush=True)
+    except BrokenPipeError:
+        # The reader of the summary has gone (``| head``): the files still get written.
+        # Later prints go nowhere, and so does the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _one_line(text: Any) -> str:
@@ -261,11 +268,44 @@ def _one_line(text: Any) -> str:
 
 
 _SHOWN_WARNINGS: set[str] = set()
+#: The estimators' warnings advise in Python's terms; on the command line, in its options.
+_COMMAND_LINE_TERMS = {
+    "train fewer epochs, or let AntidoteClassifier(early_stopping=True) end the run "
+    "before": "or train fewer epochs (--epochs N)",
+    "forget_rate=0": "--forget-rate 0",
+    "give forget_rate": "give --forget-rate",
+    "skantidote.plotting.plot_forgetting_curve(clf.history_) draws": "--plot draws",
+}
+
+
+def command_line_terms(text: str) -> str:
+    """A warning's advice in the command line's terms instead of Python's.
+
+    Parameters
+    ----------
+    text : str
+        A warning message of skantidote's estimators.
+
+    Returns
+    -------
+    str
+        The message with the Python remedies it names replaced by the options of
+        ``skantidote clean`` that have the same effect.
+
+    Examples
+    --------
+    >>> from skantidote.cli import command_line_terms
+    >>> command_line_terms("Train more epochs, or give forget_rate.")
+    'Train more epochs, or give --forget-rate.'
+    """
+    for python, option in _COMMAND_LINE_TERMS.items():
+        text = text.replace(python, option)
+    return text
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings as one line on stderr, each message once."""
-    text = _one_line(message)
+    """Warnings as one line on stderr, in the command line's terms, each message once."""
+    text = command_line_terms(_one_line(message))
     if text not in _SHOWN_WARNINGS:
         _SHOWN_WARNINGS.add(text)
         print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
@@ -318,6 +358,13 @@ def _check_not_interrupted(classifier, epochs: int) -> None:
     """
     if classifier.n_iter_ < epochs:
         raise KeyboardInterrupt
+
+
+def _feature_columns(numeric: Sequence[str], categorical: Sequence[str]) -> str:
+    """The summary's count of feature columns, naming the categorical ones."""
+    named = f": {listing(list(categorical))}" if categorical else ""
+    return (f"{len(numeric) + len(categorical)} feature columns ({len(numeric)} numeric, "
+            f"{len(categorical)} categorical{named})")
 
 
 def _percent(x: float) -> str:
@@ -471,6 +518,11 @@ def run_clean(args: argparse.Namespace) -> int:
     if prepared.empty_columns:
         print(f"{PROG} clean: note: ignoring column(s) without any value: "
               f"{listing(prepared.empty_columns)}", file=sys.stderr)
+    if prepared.identifier_columns:
+        print(f"{PROG} clean: note: ignoring text column(s) whose every value is "
+              f"different (identifiers: they describe no row like another, and the network "
+              f"would memorise every label through them): "
+              f"{listing(prepared.identifier_columns)}", file=sys.stderr)
     if prepared.task == "regression":
         _clean_regression(args, frame, prepared)
     else:
@@ -523,12 +575,14 @@ def _clean_classification(args: argparse.Namespace, frame, prepared) -> None:
     classes = np.unique(y)
     _say(
         f"{source}: {n} rows, {len(classes)} classes in {args.target!r}, "
-        f"{features.shape[1]} feature columns ({len(numeric)} numeric, "
-        f"{len(categorical)} categorical); trained {args.epochs} epochs in "
+        f"{_feature_columns(numeric, categorical)}; trained {args.epochs} epochs in "
         f"{time.monotonic() - start:.0f}s"
     )
+    estimate = (f" (the network's in-training estimate of the noise rate: "
+                f"{_percent(cleaner.estimator_[-1].noise_rate_)})"
+                if model_rate == "auto" else "")
     _say(f"estimated noise rate (rows predicted as another class): "
-         f"{_percent(cleaner.noise_rate_)}")
+         f"{_percent(cleaner.noise_rate_)}{estimate}")
     relabelled = int((flagged[kept]).sum())
     action = (f"{relabelled} relabelled, {int(flagged.sum()) - relabelled} removed"
               if args.action == "relabel" else f"{int(flagged.sum())} removed")
@@ -588,13 +642,11 @@ def _clean_regression(args: argparse.Namespace, frame, prepared) -> None:
 
     torch.set_num_threads(args.threads)
     model_rate = scoring_forget_rate(args.forget_rate)
-    # The regressor does not estimate its rate: without one it keeps its default.
-    rate = {} if model_rate == "auto" else {"forget_rate": model_rate}
     model = Pipeline([
         ("preprocess", make_preprocessor(numeric, categorical)),
         ("antidote", AntidoteRegressor(
-            max_epochs=args.epochs, random_state=args.seed,
-            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=True), **rate,
+            forget_rate=model_rate, max_epochs=args.epochs, random_state=args.seed,
+            callbacks=_progress("ANTIDOTE", args.quiet, forgetting=True),
         )),
     ])
     model.fit(features, y)
@@ -612,8 +664,7 @@ def _clean_regression(args: argparse.Namespace, frame, prepared) -> None:
     _say(
         f"{source}: {n} rows, regression target {args.target!r} ({len(np.unique(y))} "
         f"distinct values, mean {y.mean():.4g}, std {y.std():.4g}{chosen}), "
-        f"{features.shape[1]} feature columns ({len(numeric)} numeric, "
-        f"{len(categorical)} categorical); trained {args.epochs} epochs in "
+        f"{_feature_columns(numeric, categorical)}; trained {args.epochs} epochs in "
         f"{time.monotonic() - start:.0f}s"
     )
     _say(f"rows forgotten by the model (ANTIDOTE weight < {FORGOTTEN_WEIGHT}): "

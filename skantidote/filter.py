@@ -128,7 +128,9 @@ class NoisyLabelFilter(BaseCleaningSampler):
         Classes whose rows may be flagged, as in imbalanced-learn's cleaning samplers
         (``"all"``, ``"auto"`` = not minority, ``"majority"``, a list of classes, ...).
     random_state : int, RandomState instance or None, default=None
-        Seeds the estimator and the folds.
+        Seeds the folds, the default estimator and, of an estimator given, every
+        ``random_state`` parameter left at ``None`` (its steps' too); one the estimator
+        sets is kept.
 
     Attributes
     ----------
@@ -395,7 +397,16 @@ class NoisyLabelFilter(BaseCleaningSampler):
 
     def _default_estimator(self):
         if self.estimator is not None:
-            return clone(self.estimator)
+            estimator = clone(self.estimator)
+            if self.random_state is None:
+                return estimator
+            # Seeded like the default estimator, unless the caller seeded it.
+            unseeded = {
+                name: self.random_state
+                for name, value in estimator.get_params(deep=True).items()
+                if name.split("__")[-1] == "random_state" and value is None
+            }
+            return estimator.set_params(**unseeded)
         return AntidoteClassifier(
             forget_rate=scoring_forget_rate(self.forget_rate), random_state=self.random_state
         )
@@ -415,7 +426,8 @@ class NoisyLabelFilter(BaseCleaningSampler):
                 "Use cv=k to score with any classifier's out-of-fold probabilities."
             )
         # The rows as the network is fed them: float32, and sparse ones in CSR.
-        features = check_array(X_final, dtype=np.float32, accept_sparse="csr")
+        with _naming_non_numeric_columns(X_final):
+            features = check_array(X_final, dtype=np.float32, accept_sparse="csr")
         scores = LateEpochScores(features, y_encoded, self.averaging_epochs)
         callbacks = list(final.callbacks or []) + [("label_scores", scores)]
         final.set_params(callbacks=callbacks)

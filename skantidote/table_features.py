@@ -6,8 +6,9 @@ distinct values), and sorts the other columns into numeric ones (numbers, boolea
 excluded; dates and durations as seconds) and categorical ones (everything else, as text);
 :func:`detect_task` is its rule for telling the two kinds of target apart;
 :func:`make_preprocessor` imputes and standardises the numeric columns and imputes and
-one-hot encodes the categorical ones; :func:`restore_dtype` gives relabelled targets the
-dtype of the original column; :func:`target_issues` is the regression counterpart of
+one-hot encodes the categorical ones (the categories of a single row in one shared
+column); :func:`restore_dtype` gives relabelled targets the dtype of the original
+column; :func:`target_issues` is the regression counterpart of
 :class:`~skantidote.NoisyLabelFilter`'s ``label_issues_`` report. Problems are
 :class:`~skantidote.tables.TableError` with a one-line message that names the column, the
 bad values or rows, and what would be valid.
@@ -16,7 +17,7 @@ bad values or rows, and what would be valid.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from skantidote.target_tasks import MAX_AUTO_CLASSES, TASKS
 
 __all__ = [
     "MAX_AUTO_CLASSES",
+    "MIN_CATEGORY_ROWS",
     "TASKS",
     "PreparedTable",
     "detect_task",
@@ -39,6 +41,10 @@ __all__ = [
     "restore_dtype",
     "target_issues",
 ]
+
+
+#: Rows a category needs for a one-hot column of its own; rarer ones share one column.
+MIN_CATEGORY_ROWS = 2
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,11 @@ class PreparedTable:
         Columns of the table left out of ``X`` because they hold no value at all.
     task : {"classification", "regression"}, default="classification"
         What ``y`` is for (``task="auto"`` of :func:`prepare_table` resolved).
+    identifier_columns : list
+        Columns of the table left out of ``X`` because they are identifiers: text whose
+        every value is different (IDs, names, free text). They describe no row like any
+        other, and one-hot encoded they would let the network memorise every row's label,
+        wrong ones included.
     """
 
     X: pd.DataFrame
@@ -69,6 +80,7 @@ class PreparedTable:
     categorical: list[str]
     empty_columns: list[Hashable]
     task: str = "classification"
+    identifier_columns: list[Hashable] = field(default_factory=list)
 
 
 def _rows(mask: np.ndarray, index: pd.Index, limit: int = 5) -> str:
@@ -218,9 +230,10 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
     Returns
     -------
     prepared : PreparedTable
-        The features ``X`` (every column but ``target`` and those without any value),
-        the labels or targets ``y``, the names of the numeric and of the categorical
-        columns, and the ``task``. Numeric columns: numbers (booleans excepted), dates (as
+        The features ``X`` (every column but ``target``, those without any value and
+        the identifiers: text columns whose every value is different), the labels or
+        targets ``y``, the names of the numeric and of the categorical columns, and the
+        ``task``. Numeric columns: numbers (booleans excepted), dates (as
         seconds since 1970) and durations (as seconds); every other column is
         categorical, as text.
 
@@ -243,14 +256,17 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
     >>> import pandas as pd
     >>> from skantidote.table_features import prepare_table
     >>> frame = pd.DataFrame({
+    ...     "id": ["A1", "B7", "C3", "D9"],
     ...     "size": [1.0, 2.5, None, 4.0],
     ...     "colour": ["red", "blue", "red", None],
     ...     "notes": [None, None, None, None],
     ...     "label": ["cat", "dog", "cat", "dog"],
     ... })
     >>> prepared = prepare_table(frame, "label")
-    >>> prepared.numeric, prepared.categorical, prepared.empty_columns
-    (['size'], ['colour'], ['notes'])
+    >>> prepared.numeric, prepared.categorical
+    (['size'], ['colour'])
+    >>> prepared.empty_columns, prepared.identifier_columns
+    (['notes'], ['id'])
     >>> prepared.y
     array(['cat', 'dog', 'cat', 'dog'], dtype=object)
     >>> frame["price"] = [9.5, 12.0, 8.25, 30.0]
@@ -279,8 +295,14 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
     features = features.drop(columns=empty)
+    identifiers = [c for c in features.columns if _is_identifier(features[c])]
+    features = features.drop(columns=identifiers)
     if features.shape[1] == 0:
-        raise TableError(f"{where} has no usable feature column besides the target {target!r}")
+        left_out = (f" (left out as identifiers, every value different: "
+                    f"{listing(identifiers)})" if identifiers else "")
+        raise TableError(
+            f"{where} has no usable feature column besides the target {target!r}{left_out}"
+        )
     numeric, categorical = [], []
     for column in features.columns:
         values = features[column]
@@ -309,7 +331,17 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
             features[column] = text
             categorical.append(str(column))
     features.columns = [str(c) for c in features.columns]
-    return PreparedTable(features, y, numeric, categorical, empty, task)
+    return PreparedTable(features, y, numeric, categorical, empty, task, identifiers)
+
+
+def _is_identifier(values: pd.Series) -> bool:
+    """Whether a feature column is text whose every value is different, over 2 rows or more."""
+    kind = values.dtype
+    if not (pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)
+            or isinstance(kind, pd.CategoricalDtype)):
+        return False
+    present = values.dropna()
+    return len(present) >= 2 and present.astype(str).nunique() == len(present)
 
 
 def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
@@ -320,8 +352,11 @@ def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTrans
     numeric : list of str
         Columns imputed with their median and standardised.
     categorical : list of str
-        Columns imputed with their most frequent value and one-hot encoded (categories
-        unseen at fit time encode as all zeros).
+        Columns imputed with their most frequent value and one-hot encoded. The
+        categories of a single row share one column, as do categories unseen at fit time
+        (all zeros where every category has several rows): a category that names one row
+        describes nothing the network could learn from other rows, and as a column of its
+        own it would let the network memorise that row's label, wrong or not.
 
     Returns
     -------
@@ -351,7 +386,10 @@ def make_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTrans
         transformers.append((
             "categorical",
             Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
-                      ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]),
+                      ("onehot", OneHotEncoder(
+                          min_frequency=MIN_CATEGORY_ROWS,
+                          handle_unknown="infrequent_if_exist", sparse_output=False,
+                      ))]),
             categorical,
         ))
     return ColumnTransformer(transformers, sparse_threshold=0.0)

@@ -301,7 +301,7 @@ def test_clean_writes_table_report_and_plot(tmp_path, data_csv):
     # Summary on stdout: rows, classes, noise rate, flagged rows per class.
     out = result.stdout
     assert "300 rows" in out and "3 classes" in out
-    assert "estimated noise rate" in out
+    assert "estimated noise rate" in out and "the network's in-training estimate" in out
     for label in ("ant", "bee", "cat"):
         assert any(line.split()[:1] == [label] for line in out.splitlines()), out
     # Progress display on stderr.
@@ -382,7 +382,69 @@ def test_columns_without_values_are_noted_and_ignored(tmp_path, monkeypatch, cap
     assert captured.err == (
         "skantidote clean: note: ignoring column(s) without any value: 'blank'\n"
     )
-    assert "5 numeric, 1 categorical" in captured.out
+    assert "6 feature columns (5 numeric, 1 categorical: 'colour')" in captured.out
+
+
+def test_identifier_columns_are_noted_and_ignored(tmp_path, monkeypatch, capsys):
+    # One-hot encoded, a column of row IDs would let the network memorise every label,
+    # and no row would be flagged: the cleaning must be that of the table without it.
+    frame, _ = noisy_frame(120)
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    frame.insert(0, "customer", [f"C{i:04d}" for i in range(len(frame))])
+    frame.to_csv(tmp_path / "ids.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    reports = []
+    for name in ("plain", "ids"):
+        status = cli.main(["clean", f"{name}.csv", "--target", "label", "--epochs", "2",
+                           "--quiet", "--forget-rate", "0.1", "--report", f"{name}-r.csv"])
+        captured = capsys.readouterr()
+        assert status == 0, captured.err
+        reports.append(pd.read_csv(f"{name}-r.csv"))
+    assert captured.err.startswith(
+        "skantidote clean: note: ignoring text column(s) whose every value is different "
+        "(identifiers"
+    )
+    assert captured.err.rstrip().endswith(": 'customer'")
+    pd.testing.assert_frame_equal(reports[0], reports[1])
+
+
+def test_the_summary_survives_a_reader_that_goes_away(tmp_path, data_csv):
+    # `skantidote clean ... | head -1`: the files are still written, and no failure.
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skantidote", "clean", str(data_csv), "--target", "label",
+         "--report", "issues.csv", "--quiet", *FAST],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    stderr = process.communicate(timeout=240)[1].decode()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert len(pd.read_csv(tmp_path / "issues.csv")) == 300
+
+
+def test_warnings_advise_in_the_command_line_s_terms(tmp_path):
+    # Two classes, the minority's given labels mostly wrong: in 10 epochs the network
+    # hesitates on many rows, in 20 it takes the minority class for swamped.
+    X, y = make_classification(
+        n_samples=400, n_features=5, n_informative=4, n_redundant=0, weights=[0.8, 0.2],
+        class_sep=2.0, random_state=0,
+    )
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
+    frame["colour"] = np.where(np.arange(len(frame)) % 3 == 0, "red", "blue")
+    frame["label"] = symmetric_noise(np.array(["no", "yes"])[y], 0.4, random_state=0)[0]
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    warned = ""
+    for epochs in ("10", "20"):
+        result = run_cli("clean", "d.csv", "--target", "label", "--epochs", epochs,
+                         "--quiet", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "give --forget-rate" in result.stderr
+        warned += result.stderr
+    assert "--plot draws the share" in warned  # the network hesitates
+    assert "or train fewer epochs (--epochs N)" in warned  # the class is swamped
+    for python in ("forget_rate", "AntidoteClassifier(", "clf.", "early_stopping"):
+        assert python not in warned, warned
 
 
 @pytest.mark.skipif(not HAS_PYARROW, reason="reading Parquet needs pyarrow")
@@ -427,7 +489,7 @@ def test_clean_regression_writes_table_report_and_plot(tmp_path):
     # Summary: the task and why, the forgotten rows, the flags, the fit on the kept rows.
     out = result.stdout
     assert "300 rows, regression target 'price'" in out and "chosen by --task auto" in out
-    assert "7 feature columns (6 numeric, 1 categorical)" in out
+    assert "7 feature columns (6 numeric, 1 categorical: 'colour')" in out
     assert f"rows forgotten by the model (ANTIDOTE weight < {FORGOTTEN_WEIGHT})" in out
     assert "in-sample RMSE of the model" in out
     assert "class" not in out  # no per-class table
@@ -544,3 +606,4 @@ def test_too_short_a_run_to_estimate_the_noise_rate_says_so(tmp_path):
     assert "warning: The noise rate was estimated over 1 reweighted epochs only" in (
         result.stderr
     )
+    assert "give --forget-rate" in result.stderr

@@ -408,10 +408,11 @@ def test_input_errors_are_the_classifier_s():
         {"age": rng.integers(20, 60, 40), "job": ["Private", "State"] * 20}
     )
     y = np.arange(40) % 2
-    with pytest.raises(ValueError, match=r"non-numeric columns \['job'\]") as error:
-        fast_filter().fit_resample(frame, y)
-    assert "OneHotEncoder" in str(error.value)
-    assert "NoisyLabelFilter(estimator=make_pipeline(" in str(error.value)
+    for jobs in (frame, frame.astype({"job": "category"})):
+        with pytest.raises(ValueError, match=r"non-numeric columns \['job'\]") as error:
+            fast_filter().fit_resample(jobs, y)
+        assert "OneHotEncoder" in str(error.value)
+        assert "NoisyLabelFilter(estimator=make_pipeline(" in str(error.value)
     # The same frame passes once the estimator encodes it.
     encoder = make_column_transformer(
         (OneHotEncoder(sparse_output=False), ["job"]), remainder=StandardScaler()
@@ -560,3 +561,19 @@ def test_default_filter_estimates_the_rate_and_finds_most_wrong_labels():
     flagged = cleaner.label_issues_["is_label_issue"].to_numpy()
     assert flagged[corrupted].mean() > 0.95  # recall
     assert corrupted[flagged].mean() > 0.9  # precision
+
+
+def test_random_state_seeds_an_unseeded_estimator_and_keeps_a_seeded_one(noisy_digits):
+    X, _, y_noisy, _ = noisy_digits
+    X, y_noisy = X[:300], y_noisy[:300]
+    unseeded = make_pipeline(StandardScaler(), small_classifier(random_state=None))
+
+    def scores(estimator, random_state):
+        cleaner = fast_filter(estimator=estimator, random_state=random_state)
+        return cleaner.fit(X, y_noisy).pred_probs_
+
+    np.testing.assert_array_equal(scores(unseeded, 0), scores(unseeded, 0))
+    assert unseeded[-1].random_state is None  # the given estimator is not modified
+    seeded = make_pipeline(StandardScaler(), small_classifier(random_state=3))
+    np.testing.assert_array_equal(scores(unseeded, 3), scores(seeded, 0))
+    assert not np.array_equal(scores(unseeded, 0), scores(unseeded, 3))

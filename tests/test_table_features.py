@@ -152,12 +152,41 @@ def test_preprocessor_with_one_kind_of_column(frame, numeric, categorical):
     assert Z.shape[0] == len(frame) and np.isfinite(Z).all()
 
 
-def test_unseen_category_encodes_as_zeros():
-    X = pd.DataFrame({"colour": ["red", "blue", "red"]})
+def test_single_row_categories_share_a_column_with_unseen_ones():
+    X = pd.DataFrame({"colour": ["red", "blue", "red", "green", "blue"]})
+    preprocessor = make_preprocessor([], ["colour"]).fit(X)
+    np.testing.assert_array_equal(  # blue, red, then green (one row) and any unseen one
+        preprocessor.transform(pd.DataFrame({"colour": ["red", "blue", "green", "pink"]})),
+        [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]],
+    )
+
+
+def test_unseen_category_encodes_as_zeros_when_every_category_has_rows():
+    X = pd.DataFrame({"colour": ["red", "blue", "red", "blue"]})
     preprocessor = make_preprocessor([], ["colour"]).fit(X)
     np.testing.assert_array_equal(
         preprocessor.transform(pd.DataFrame({"colour": ["green"]})), [[0.0, 0.0]]
     )
+
+
+def test_identifier_columns_are_left_out(frame):
+    frame = frame.assign(
+        id=[f"R{i}" for i in range(len(frame))],
+        code=pd.Categorical(["a", "b", None, "c", "d", "e"]),  # missing values aside
+        flag2=[True, False] * 3,
+        repeats=["x", "y", "z", "x", "w", "v"],
+        number=np.arange(len(frame), dtype=float),  # numbers are never identifiers
+    )
+    prepared = prepare_table(frame, "label")
+    assert prepared.identifier_columns == ["id", "code"]
+    assert "repeats" in prepared.categorical and "number" in prepared.numeric
+    assert not {"id", "code"} & set(prepared.X.columns)
+
+
+def test_a_table_of_identifiers_only_says_so():
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "label": [0, 1, 0, 1]})
+    with pytest.raises(TableError, match=r"no usable feature column.*identifiers.*'id'"):
+        prepare_table(frame, "label")
 
 
 @pytest.mark.parametrize("values, original, expected_dtype", [
