@@ -65,7 +65,7 @@ def naming_non_numeric_columns(X) -> Iterator[None]:
 
 
 def check_missing_labels(y) -> None:
-    """Raise a ValueError when object labels contain None or NaN.
+    """Raise a ValueError, naming the first, when labels contain None or NaN.
 
     Parameters
     ----------
@@ -82,7 +82,7 @@ def check_missing_labels(y) -> None:
     Input y contains 1 missing labels (None or NaN), first at positi
     """
     y = np.asarray(y)
-    if y.dtype == object and y.ndim:
+    if (y.dtype == object or y.dtype.kind == "f") and y.ndim:
         import pandas as pd
 
         missing = np.flatnonzero(pd.isna(y))

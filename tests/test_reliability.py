@@ -48,7 +48,10 @@ def _with(X, i, j, value):
 BAD_INPUTS = {
     "nan_feature": (lambda X, y: (_with(X, 3, 1, np.nan), y), "contains NaN"),
     "inf_feature": (lambda X, y: (_with(X, 3, 1, np.inf), y), "infinity"),
-    "nan_label": (lambda X, y: (X, np.where(np.arange(len(y)) == 5, np.nan, y)), "y contains NaN"),
+    "nan_label": (
+        lambda X, y: (X, np.where(np.arange(len(y)) == 5, np.nan, y)),
+        r"1 missing labels \(None or NaN\), first at position 5",
+    ),
     "none_label": (
         lambda X, y: (X, np.array([None if i == 5 else str(v) for i, v in enumerate(y)],
                                   dtype=object)),
