@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skantidote.engine import AntidoteNetEstimator
-from skantidote.exceptions import NonFiniteLossError
+from skantidote.exceptions import NonFiniteLossError, external_stacklevel
 from skantidote.loss import AntidoteLoss
 from skantidote.modules import CNN, MLP
 from skantidote.net import AntidoteNet, net_device
@@ -77,8 +77,9 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         they are not given. An instance is deep-copied at every (non-warm) fit
         and trained from its current parameters, so ``random_state`` then only
         controls the data shuffling.
-    hidden_layer_sizes : tuple of int, default=(256, 256)
-        Hidden layer widths of the built-in MLP (ignored by other modules).
+    hidden_layer_sizes : int or tuple of int, default=(256, 256)
+        Hidden layer widths of the built-in MLP (ignored by other modules); an int ``n``
+        is one hidden layer of ``n`` units, ``(n,)``, as in scikit-learn's MLPClassifier.
     dropout : float in [0, 1), default=0.2
         Dropout probability of the built-in modules: after every hidden layer of
         the MLP, before the output layer of the CNN (ignored by other modules).
@@ -432,7 +433,10 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         )
         if self._estimates_forget_rate() and not partial:
             estimate = dict(self.net_.callbacks_)["noise_rate"]
-            estimate.warn_if_unreliable(self.classes_.tolist(), stacklevel=4)
+            # + 1: the warnings are raised by warn_if_unreliable, a frame below this one.
+            estimate.warn_if_unreliable(
+                self.classes_.tolist(), stacklevel=external_stacklevel() + 1
+            )
         return self
 
     def _criterion_kwargs(self) -> dict:

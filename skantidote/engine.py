@@ -40,7 +40,7 @@ from skantidote.callbacks.noise_rate import (
 )
 from skantidote.callbacks.warmup import ReweightingWarmup, default_warmup_epochs
 from skantidote.divergences import Divergence
-from skantidote.exceptions import NonFiniteLossError
+from skantidote.exceptions import NonFiniteLossError, external_stacklevel
 from skantidote.loss import AntidoteLoss
 from skantidote.net import (
     AcceleratedAntidoteNet,
@@ -96,7 +96,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
 
     _parameter_constraints: dict = {
         "module": [None, StrOptions({"mlp", "cnn"}), HasMethods(["forward"])],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "criterion": [HasMethods(["forward"])],
         "divergence": [StrOptions({"kl", "alpha", "chi2"}), Divergence],
@@ -382,7 +382,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
                 "this fit is plain cross-entropy. Use warmup_epochs='auto' (a fifth of "
                 "max_epochs, at most 10) or a warmup_epochs below max_epochs.",
                 UserWarning,
-                stacklevel=6,
+                stacklevel=external_stacklevel(),
             )
 
     def _update_net(self, net) -> None:
@@ -544,7 +544,7 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
                     "module is an instance: the module__* parameters "
                     f"{sorted(kwargs)} create a new instance of {type(module).__name__}.",
                     UserWarning,
-                    stacklevel=5,
+                    stacklevel=external_stacklevel(),
                 )
         if isinstance(module, type):
             signature = inspect.signature(module.__init__).parameters

@@ -1,8 +1,89 @@
-"""The exceptions that skantidote raises beyond scikit-learn's and torch's own."""
+"""The exceptions that skantidote raises beyond scikit-learn's and torch's own, and the
+rule for where its warnings point: at the first line of the caller's code, outside
+skantidote and the libraries that call its estimators (:func:`external_stacklevel`).
+"""
 
 from __future__ import annotations
 
-__all__ = ["NonFiniteLossError"]
+import functools
+import os
+import sys
+
+__all__ = ["NonFiniteLossError", "external_stacklevel"]
+
+
+def external_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside the libraries.
+
+    A warning about a fit belongs to the user's line that started it; a fixed
+    ``stacklevel`` gets that line only for one route through the code, and scikit-learn's
+    ``fit`` wrapper, a :class:`~sklearn.pipeline.Pipeline` or
+    :func:`~sklearn.model_selection.cross_val_score` (through joblib) add frames. So the
+    stack is walked from the function that calls this one to the first frame whose module
+    lies outside the directories of skantidote, scikit-learn, skorch and joblib (compared
+    as paths, so that a package beside them such as ``sklearn_extra`` counts as the
+    user's). Python 3.12's
+    ``skip_file_prefixes`` does the same, but only from 3.12 on.
+
+    Returns
+    -------
+    int
+        The ``stacklevel`` for a :func:`warnings.warn` called by the function that calls
+        this one (1: that function itself). Where every frame is the libraries' own (a
+        script inside them), the outermost frame's.
+
+    Examples
+    --------
+    A fit's warnings point at the line that called ``fit``, here a doctest's:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skantidote import AntidoteClassifier
+    >>> X = np.random.default_rng(0).normal(size=(40, 2))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = AntidoteClassifier(max_epochs=2, warmup_epochs=2).fit(X, y)
+    >>> {record.filename for record in caught}  # not skantidote's nor scikit-learn's
+    {'<doctest ...>'}
+
+    A function that warns passes it as ``warnings.warn(message, stacklevel=...)``; called
+    from outside the libraries, it points at the caller itself:
+
+    >>> from skantidote.exceptions import external_stacklevel
+    >>> external_stacklevel()
+    1
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and _in_libraries(frame.f_code.co_filename):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+@functools.cache
+def _library_directories() -> tuple[str, ...]:
+    """The directories of the packages whose frames a warning skips, each ending in a
+    separator so that ``sklearn`` does not take in ``sklearn_extra``."""
+    # Imported here: at the first warning the packages are imported already, and this
+    # module stays light for those that only catch its exceptions.
+    import joblib
+    import sklearn
+    import skorch
+
+    import skantidote
+
+    return tuple(
+        os.path.join(os.path.normcase(os.path.dirname(os.path.abspath(module.__file__))), "")
+        for module in (skantidote, sklearn, skorch, joblib)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_libraries(filename: str) -> bool:
+    """Whether a frame's file lies in one of :func:`_library_directories`."""
+    return os.path.normcase(os.path.abspath(filename)).startswith(_library_directories())
 
 
 class NonFiniteLossError(ValueError, FloatingPointError):

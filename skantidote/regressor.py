@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skantidote.callbacks.noise_rate import ResidualNoiseRateEstimate
 from skantidote.engine import AntidoteNetEstimator
+from skantidote.exceptions import external_stacklevel
 from skantidote.loss import AntidoteLoss
 from skantidote.modules import MLP
 from skantidote.net import AcceleratedAntidoteRegressorNet, AntidoteRegressorNet, net_device
@@ -58,8 +59,9 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
         ``module__*`` keyword arguments, plus ``n_features`` and ``n_outputs`` when its
         ``__init__`` accepts them. An instance is
         deep-copied at every (non-warm) fit.
-    hidden_layer_sizes : tuple of int, default=(256, 256)
-        Hidden layer widths of the built-in MLP.
+    hidden_layer_sizes : int or tuple of int, default=(256, 256)
+        Hidden layer widths of the built-in MLP; an int ``n`` is one hidden layer of ``n``
+        units, ``(n,)``, as in scikit-learn's MLPRegressor.
     dropout : float in [0, 1), default=0.2
         Dropout probability after every hidden layer of the built-in MLP.
     loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
@@ -333,7 +335,8 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
         )
         if self._estimates_forget_rate() and not partial:
             estimate = dict(self.net_.callbacks_)["noise_rate"]
-            estimate.warn_if_unreliable(stacklevel=4)
+            # + 1: the warnings are raised by warn_if_unreliable, a frame below this one.
+            estimate.warn_if_unreliable(stacklevel=external_stacklevel() + 1)
         return self
 
     def _criterion_kwargs(self) -> dict:

@@ -3,6 +3,7 @@
 import math
 import pickle
 import re
+import warnings
 from pathlib import Path
 
 import joblib
@@ -690,6 +691,19 @@ def test_invalid_parameters(blobs, params, match):
         clf.fit(X, y)
 
 
+def test_an_int_hidden_layer_sizes_is_one_hidden_layer(blobs):
+    X, y = blobs
+    clf = fast(hidden_layer_sizes=16, max_epochs=3, forget_rate=0.2).fit(X, y)
+    widths = [m.out_features for m in clf.net_.module_.layers if isinstance(m, nn.Linear)]
+    assert widths == [16, 3]
+    assert clf.get_params()["hidden_layer_sizes"] == 16  # stored as given
+    for bad in (0, -4, 2.5, "wide"):
+        # The message says what is valid, naming the value.
+        match = r"hidden_layer_sizes.* must be an array-like or an int in the range \[1, inf\)"
+        with pytest.raises(ValueError, match=match + rf"\. Got {re.escape(repr(bad))}"):
+            fast(hidden_layer_sizes=bad).fit(X, y)
+
+
 # ----------------------------------------------------------------------------------
 # sparse input
 # ----------------------------------------------------------------------------------
@@ -861,6 +875,37 @@ def test_cross_val_score(blobs):
     X, y = blobs
     scores = cross_val_score(fast(max_epochs=5), X, y, cv=3)
     assert scores.shape == (3,) and (scores > 0.9).all()
+
+
+def _warning_files(fit) -> dict[str, set[str]]:
+    """The files that the warnings of ``fit()`` point at, by the first words of each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    files: dict[str, set[str]] = {}
+    for record in caught:
+        files.setdefault(" ".join(str(record.message).split()[:4]), set()).add(record.filename)
+    return files
+
+
+def test_warnings_point_at_the_line_that_fits(blobs):
+    X, y = blobs
+    short = dict(max_epochs=3, warmup_epochs=2)  # 1 reweighted epoch: unsettled estimate
+    unsettled = "The noise rate was"
+    # The estimate's warnings (raised after fit's own code), through scikit-learn's fit
+    # wrapper, a pipeline and cross_val_score (through joblib).
+    assert _warning_files(lambda: fast(**short).fit(X, y))[unsettled] == {__file__}
+    pipe = make_pipeline(StandardScaler(), fast(**short))
+    assert _warning_files(lambda: pipe.fit(X, y))[unsettled] == {__file__}
+    assert _warning_files(
+        lambda: cross_val_score(fast(**short), X, y, cv=2)
+    )[unsettled] == {__file__}
+    # The engine's, from fit and from partial_fit.
+    never = _warning_files(lambda: fast(max_epochs=2, warmup_epochs=2).fit(X, y))
+    assert never["AntidoteClassifier trains max_epochs=2 epochs,"] == {__file__}
+    instance = fast(module=nn.Linear(4, 3), module__in_features=4, module__out_features=3)
+    copied = _warning_files(lambda: instance.partial_fit(X, y, classes=[0, 1, 2]))
+    assert copied["module is an instance:"] == {__file__}
 
 
 # ----------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """AntidoteRegressor: scikit-learn compliance, corrupted targets, targets' units, inputs."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
 
 from skantidote import AntidoteRegressor
 from skantidote.net import AntidoteRegressorNet
@@ -112,10 +115,70 @@ def test_auto_forget_rate_estimates_the_corrupted_fraction(friedman):
     assert clean_rmse < 1.05 * plain_rmse
 
 
-def test_auto_forget_rate_warns_when_too_few_epochs_follow_it(friedman):
-    X, y, _, _, _ = friedman
-    with pytest.warns(UserWarning, match="reweighted epochs only"):
-        AntidoteRegressor(max_epochs=10, random_state=0).fit(X, y)
+def _unsettled_warnings(fit) -> list[str]:
+    """The messages of the short-run warning that ``fit()`` raises."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return [str(w.message) for w in caught if "noise estimate was followed" in str(w.message)]
+
+
+def test_auto_forget_rate_warns_when_too_few_epochs_follow_it():
+    X, y = make_regression(n_samples=120, n_features=3, noise=1.0, random_state=0)
+    radii = []
+
+    class RecordRadius(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            radii.append(net.criterion_.radius)  # the radius the epoch trains at
+
+    def short(max_epochs, warmup_epochs, **params):
+        return AntidoteRegressor(
+            hidden_layer_sizes=(8,), max_epochs=max_epochs, warmup_epochs=warmup_epochs,
+            random_state=0, **params,
+        )
+
+    reg = short(8, 1, callbacks=[RecordRadius()])
+    [message] = _unsettled_warnings(lambda: reg.fit(X, y))
+    # What the message counts is what the run did: of the 7 epochs after the warm-up, the
+    # hold's 5 forgot the start rate (a half), the 2 after it followed the estimate.
+    reweighted = [r for r, row in zip(radii, reg.history_, strict=True) if not row["warmup"]]
+    held = [r == pytest.approx(-np.log(0.5)) for r in reweighted]
+    assert held == [True] * 5 + [False] * 2
+    assert message.startswith(
+        "The noise estimate was followed for 2 of the 7 reweighted epochs only (fewer than "
+        "5): 5 of them held the forget rate at 0.5 (the hold, 5 epochs after "
+        "the warm-up)"
+    )
+    assert "at least 5 after the warm-up and the hold (6 epochs in this run)" in message
+    # A run that ends within the hold says that none followed the estimate.
+    [message] = _unsettled_warnings(lambda: short(5, 2).fit(X, y))
+    assert "followed for 0 of the 3 reweighted epochs only (fewer than 5): 3 of them" in message
+    assert "at least 5 after the warm-up and the hold (7 epochs in this run)" in message
+    # ... and the epochs it advises are enough, one fewer is not.
+    assert _unsettled_warnings(lambda: short(12, 2).fit(X, y)) == []
+    assert len(_unsettled_warnings(lambda: short(11, 2).fit(X, y))) == 1
+
+
+def test_warnings_point_at_the_line_that_fits():
+    X, y = make_regression(n_samples=120, n_features=3, noise=1.0, random_state=0)
+    reg = AntidoteRegressor(hidden_layer_sizes=(8,), max_epochs=8, random_state=0)
+    for model in (reg, make_pipeline(StandardScaler(), clone(reg))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        assert caught and {w.filename for w in caught} == {__file__}
+
+
+def test_an_int_hidden_layer_sizes_is_one_hidden_layer():
+    X, y = make_regression(n_samples=120, n_features=3, noise=1.0, random_state=0)
+    reg = AntidoteRegressor(hidden_layer_sizes=16, max_epochs=3, forget_rate=0.2)
+    reg.fit(X, y)
+    widths = [m.out_features for m in reg.net_.module_.layers if hasattr(m, "out_features")]
+    assert widths == [16, 1]
+    assert reg.get_params()["hidden_layer_sizes"] == 16  # stored as given
+    for bad in (0, -4, 2.5, "wide"):
+        with pytest.raises(ValueError, match=r"hidden_layer_sizes.* or an int in the range"):
+            AntidoteRegressor(hidden_layer_sizes=bad, max_epochs=3).fit(X, y)
 
 
 @pytest.mark.parametrize("loss", ["absolute_error", "huber"])

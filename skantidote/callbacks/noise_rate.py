@@ -78,6 +78,9 @@ class RunningNoiseRate(Callback, ABC):
         when False the callback only estimates, e.g. for a fit given a forget rate.
     """
 
+    #: What the epochs before the estimate is first followed are, for the warnings.
+    _BEFORE_ESTIMATE = "the warm-up"
+
     def __init__(
         self, warmup_epochs: int = 10, smoothing: float = 0.5, sets_forget_rate: bool = True
     ) -> None:
@@ -91,6 +94,7 @@ class RunningNoiseRate(Callback, ABC):
         self.noise_rate_ = math.nan
         self.history_ = []
         self._settling_epochs = 0
+        self._last_epoch = 0
         return self
 
     @abstractmethod
@@ -113,7 +117,7 @@ class RunningNoiseRate(Callback, ABC):
         net.history.record("noise_estimate", float(estimate))
         for key, value in self.epoch_records().items():
             net.history.record(key, value)
-        epoch = len(net.history)
+        epoch = self._last_epoch = len(net.history)
         if epoch < self.warmup_epochs:
             return
         self.noise_rate_ = float(min(self.next_rate(epoch, estimate), MAX_FORGET_RATE))
@@ -147,24 +151,42 @@ class RunningNoiseRate(Callback, ABC):
             return self.noise_rate_
         return self.history_[-1] if self.history_ else math.nan
 
+    def _first_estimated_epoch(self) -> int:
+        """The epoch (counted from 1) at whose end the forget rate first follows the
+        estimate: the last of the warm-up (the first epoch, without a warm-up, which
+        trains at the criterion's own rate)."""
+        return max(self.warmup_epochs, 1)
+
     def warn_if_unsettled(self, stacklevel: int = 2) -> None:
-        """Warn when too few reweighted epochs ran for the estimate to settle.
+        """Warn when fewer than ``MIN_SETTLING_EPOCHS`` epochs followed the estimate.
 
         Parameters
         ----------
         stacklevel : int, default=2
             Passed to :func:`warnings.warn`.
         """
-        if not self.history_ or self._settling_epochs >= MIN_SETTLING_EPOCHS:
+        if not self.history_:
             return
+        followed = max(0, self._last_epoch - self._first_estimated_epoch())
+        if followed >= MIN_SETTLING_EPOCHS:
+            return
+        # Epochs after those, not a total: with the automatic warm-up (a fifth of the
+        # epochs) a longer run also has a longer warm-up.
         warnings.warn(
-            f"The noise rate was estimated over {self._settling_epochs} reweighted "
-            f"epochs only (fewer than {MIN_SETTLING_EPOCHS}), too few for the network "
-            "to separate the clean rows from the wrong ones: the estimate "
-            f"({self.current_estimate():.3f}) may be off. Train more epochs, or give "
-            "forget_rate.",
+            f"{self._unsettled_account(followed)} Train more epochs, at least "
+            f"{MIN_SETTLING_EPOCHS} after {self._BEFORE_ESTIMATE} "
+            f"({self._first_estimated_epoch()} epochs in this run), or give forget_rate.",
             UserWarning,
             stacklevel=stacklevel,
+        )
+
+    def _unsettled_account(self, followed: int) -> str:
+        """What the short run did, for the warning of :meth:`warn_if_unsettled`."""
+        return (
+            f"The noise rate was estimated over {followed} reweighted epochs only (fewer "
+            f"than {MIN_SETTLING_EPOCHS}), too few for the network to separate the clean "
+            f"rows from the wrong ones: the estimate ({self.current_estimate():.3f}) may "
+            "be off."
         )
 
 
@@ -584,6 +606,8 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
     True
     """
 
+    _BEFORE_ESTIMATE = "the warm-up and the hold"
+
     def __init__(
         self, warmup_epochs: int = 10, smoothing: float = 0.5, sets_forget_rate: bool = True,
         start_rate: float = RESIDUAL_START_RATE, hold_epochs: int | None = None,
@@ -637,6 +661,27 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
         if self.hold_epochs is None:
             return max(self.warmup_epochs, MIN_SETTLING_EPOCHS)
         return self.hold_epochs
+
+    def _first_estimated_epoch(self) -> int:
+        """The epoch (counted from 1) at whose end the forget rate first follows the
+        estimate: the last of the hold."""
+        return max(self.warmup_epochs + self._hold_epochs(), 1)
+
+    def _unsettled_account(self, followed: int) -> str:
+        reweighted = max(0, self._last_epoch - self.warmup_epochs)
+        # Without a warm-up the first epoch trains at the criterion's own rate, not held.
+        held = max(
+            0,
+            min(self._last_epoch, self._first_estimated_epoch()) - max(self.warmup_epochs, 1),
+        )
+        return (
+            f"The noise estimate was followed for {followed} of the {reweighted} "
+            f"reweighted epochs only (fewer than {MIN_SETTLING_EPOCHS}): {held} of them "
+            f"held the forget rate at {self.start_rate:g} (the hold, "
+            f"{self._hold_epochs()} epochs after the warm-up), so that the network fits the "
+            "clean majority before the estimate is followed. Too few for the estimate to "
+            f"settle: the noise rate ({self.current_estimate():.3f}) may be off."
+        )
 
     def fitted_attributes(self) -> dict:
         if not self.history_:
