@@ -2,8 +2,12 @@
 
 The suite's tables (digits, letter, adult) shaped the estimate's rules; these did not. For
 scikit-learn's bundled breast-cancer (569 rows, 2 classes) and wine (178 rows, 3 classes)
-tables and three ``make_classification`` tables of 4,000 rows (5 overlapping classes; 2
-classes at 80/20; 50 classes of 80 rows each, which the network learns only in part),
+tables, three ``make_classification`` tables of 4,000 rows (5 overlapping classes; 2
+classes at 80/20; 50 classes of 80 rows each, which the network learns only in part) and
+two tables of 4,000 rows whose classes are not linear (``make_moons`` with noise 0.3: two
+interleaved half-moons in 2 features that overlap, so that about a tenth of the clean
+labels disagree with the best classifier; ``make_gaussian_quantiles``: 3 classes as
+nested shells of a 4-dimensional Gaussian),
 with symmetric, class-conditional (:func:`skantidote.noise.
 class_conditional_noise`) and instance-dependent (:func:`skantidote.noise.instance_noise`:
 the rows that look most like another class flip most) noise at 30 %, and clean labels,
@@ -35,7 +39,13 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.datasets import load_breast_cancer, load_wine, make_classification
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_wine,
+    make_classification,
+    make_gaussian_quantiles,
+    make_moons,
+)
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -46,7 +56,9 @@ from benchmarks.runner import Cell, Experiment, Row
 from skantidote import AntidoteClassifier
 from skantidote.noise import class_conditional_noise, instance_noise, symmetric_noise
 
-DATASETS = ("breast_cancer", "wine", "overlap5", "imbalanced2", "classes50")
+DATASETS = (
+    "breast_cancer", "wine", "overlap5", "imbalanced2", "classes50", "moons", "quantiles3"
+)
 #: (noise, rate): clean labels, and each kind of noise at 30 %.
 NOISES = (("sym", 0.0), ("sym", 0.3), ("classcond", 0.3), ("instance", 0.3))
 METHODS = (
@@ -90,6 +102,12 @@ def load(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     if dataset == "imbalanced2":
         return make_classification(
             4000, 15, n_informative=6, weights=[0.8, 0.2], flip_y=0.0, random_state=200 + seed
+        )
+    if dataset == "moons":
+        return make_moons(4000, noise=0.3, random_state=400 + seed)
+    if dataset == "quantiles3":
+        return make_gaussian_quantiles(
+            n_samples=4000, n_features=4, n_classes=3, random_state=500 + seed
         )
     return make_classification(
         4000, 20, n_informative=15, n_classes=50, n_clusters_per_class=1, flip_y=0.0,
