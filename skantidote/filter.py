@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -21,7 +22,9 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from skantidote.callbacks.late_epoch_scores import LateEpochScores
+from skantidote.callbacks.noise_rate import UNSURE_DISAGREEMENT_WARNING
 from skantidote.classifier import AntidoteClassifier
+from skantidote.exceptions import external_stacklevel
 from skantidote.loss import MAX_FORGET_RATE, AntidoteLoss
 from skantidote.validation import check_missing_labels, naming_non_numeric_columns
 
@@ -357,6 +360,8 @@ class NoisyLabelFilter(BaseCleaningSampler):
 
         targeted = np.isin(y, list(self.sampling_strategy_))
         is_issue = self._flag(quality, disagrees, targeted)
+        if self.threshold is None and self.forget_rate == "auto":
+            self._warn_if_flags_are_unsure()
 
         keep = ~is_issue
         y_cleaned = y
@@ -379,6 +384,31 @@ class NoisyLabelFilter(BaseCleaningSampler):
             index=index,
         )
         return y_cleaned
+
+    def _warn_if_flags_are_unsure(self) -> None:
+        """Warn when most flags are rows the scoring network was not confident about.
+
+        ``"auto"`` flags every row predicted as another class; the network's own estimate
+        counts only those it confidently put in another class. Far apart, the network has
+        not learnt the data, and most flags are rows it hesitates on.
+        """
+        final = self.estimator_[-1] if isinstance(self.estimator_, Pipeline) else (
+            self.estimator_
+        )
+        estimate = getattr(final, "noise_rate_", None)  # in-sample scoring only
+        if estimate is None or self.noise_rate_ - estimate < UNSURE_DISAGREEMENT_WARNING:
+            return
+        warnings.warn(
+            f"{self.noise_rate_:.1%} of the rows are flagged (predicted as another class "
+            f"than their label), but the scoring network was confident of another class "
+            f"for only {estimate:.1%} of the rows (its estimate of the noise rate): the other "
+            "flags are rows it hesitates on, hard or not yet learnt rather than shown to "
+            "be mislabeled. To flag fewer, give forget_rate, the fraction of rows of "
+            "lowest label quality to flag, or let the network learn the data first (more "
+            "epochs, better features).",
+            UserWarning,
+            stacklevel=external_stacklevel(),
+        )
 
     def _flag(
         self, quality: np.ndarray, disagrees: np.ndarray, targeted: np.ndarray

@@ -577,3 +577,22 @@ def test_random_state_seeds_an_unseeded_estimator_and_keeps_a_seeded_one(noisy_d
     seeded = make_pipeline(StandardScaler(), small_classifier(random_state=3))
     np.testing.assert_array_equal(scores(unseeded, 3), scores(seeded, 0))
     assert not np.array_equal(scores(unseeded, 0), scores(unseeded, 3))
+
+
+def test_auto_warns_when_most_flags_are_rows_the_network_hesitates_on(noisy_digits):
+    # Features that say nothing of the labels: the network predicts another class than
+    # the label for most rows without being sure of any.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 5)).astype(np.float32), rng.integers(0, 3, 300)
+    cleaner = fast_filter(estimator=small_classifier(forget_rate="auto"), forget_rate="auto")
+    with pytest.warns(UserWarning, match=r"flagged .*confident of another class for only"):
+        cleaner.fit(X, y)
+    assert cleaner.noise_rate_ > 0.4 and cleaner.estimator_.noise_rate_ < 0.1
+    # Where the flags are what the network is sure of, no such warning.
+    X, _, y_noisy, _ = noisy_digits
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fast_filter(estimator=small_classifier(max_epochs=40), forget_rate="auto").fit(
+            X[:600], y_noisy[:600]
+        )
+    assert not [w for w in caught if "hesitates on" in str(w.message)]
