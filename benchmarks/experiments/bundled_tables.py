@@ -23,7 +23,9 @@ three classifiers are trained in a ``StandardScaler`` pipeline on the same noisy
   cross-entropy (``criterion__sample_loss="nce+rce"``; the suite's best on adult, two
   classes, at 100 epochs);
 * ``auto_es``: ``auto`` with ``early_stopping=True`` (trained on 90 % of the training
-  rows, stopped where the reweighted objective on the other 10 % no longer falls).
+  rows, stopped where the reweighted objective on the other 10 % no longer falls);
+* ``auto_per_class``: ``auto`` with ``per_class=True`` (one ball per class at that class's
+  estimated rate, each class keeping its share of the rows; no confident floor).
 
 Everything else is the classifier's default (100 epochs, batch 128, one torch thread).
 For ``auto`` the rows also record the share of training rows the estimate is blind to
@@ -62,7 +64,8 @@ DATASETS = (
 #: (noise, rate): clean labels, and each kind of noise at 30 %.
 NOISES = (("sym", 0.0), ("sym", 0.3), ("classcond", 0.3), ("instance", 0.3))
 METHODS = (
-    "ce", "auto", "true_rate", "auto_chi2", "true_rate_chi2", "auto_nce_rce", "auto_es"
+    "ce", "auto", "true_rate", "auto_chi2", "true_rate_chi2", "auto_nce_rce", "auto_es",
+    "auto_per_class",
 )
 #: The methods of the main table (every default but the rate), and the chi2 pair.
 KL_METHODS = METHODS[:3]
@@ -145,6 +148,7 @@ def run_cell(cell: Cell) -> list[Row]:
         AntidoteClassifier(
             divergence=divergence, forget_rate=forget_rate, random_state=seed, device="cpu",
             criterion__sample_loss=sample_loss, early_stopping=method == "auto_es",
+            per_class=method == "auto_per_class",
         ),
     )
     start = time.perf_counter()

@@ -75,6 +75,12 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
             "training rows, stopped where the reweighted objective on the other 10 % "
             "(noisy labels too) no longer falls, the best epoch restored.",
         ),
+        *against_auto_section(
+            results, "auto_per_class", "One ball per class",
+            "`auto_per_class` is `auto` with `per_class=True`: each class forgets at its own "
+            "estimated rate within its own rows, so that the reweighting keeps every "
+            "class's share of the training rows (no confident floor).",
+        ),
     ])
 
 
