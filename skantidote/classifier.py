@@ -118,7 +118,11 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         of 8 cells (adult at 40 %, by 1.2 points) and trailed it in 7 (by 0.02 to 2.3
         points) (``benchmarks/results/suite.md``),
         and its training step costs about 1.45 times the single ball's on a CPU. Try it
-        when a minority class is noisy.
+        when classes of similar size overlap or are confused with each other (two
+        half-moons, a class the fit warns is predicted as another for most of its rows
+        though it cannot be that noisy): told no rate, it was 1.9-3.2 points above the
+        single ball there, and 11-12 points below it on a two-class 80/20 table whose
+        minority's labels were mostly wrong (``benchmarks/results/bundled_tables.md``).
     delta : float >= 0 or None, default=None
         Radius of the divergence ball. If given, it overrides ``forget_rate``;
         ``0`` gives plain cross-entropy.

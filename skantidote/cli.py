@@ -223,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
         "noise rate it estimates in training (default: %(default)s)",
     )
     clean.add_argument(
+        "--per-class", action="store_true",
+        help="class labels only: one divergence ball per class, each forgetting at its "
+        "class's own rate within that class's rows, so that no class loses its share "
+        "(for classes of similar size that overlap or are confused with each other; "
+        "not for a rare class whose labels are mostly wrong)",
+    )
+    clean.add_argument(
         "--action", choices=("remove", "relabel"), default="remove",
         help="remove the flagged rows, or relabel them with the model's prediction: a "
         "class when it has probability >= 0.5 (the others are removed), a regression "
@@ -275,6 +282,7 @@ _COMMAND_LINE_TERMS = {
     "forget_rate=0": "--forget-rate 0",
     "give forget_rate": "give --forget-rate",
     "skantidote.plotting.plot_forgetting_curve(clf.history_) draws": "--plot draws",
+    "per_class=True": "--per-class",
 }
 
 
@@ -515,6 +523,12 @@ def run_clean(args: argparse.Namespace) -> int:
     from skantidote.table_features import prepare_table
 
     prepared = prepare_table(frame, args.target, task=args.task, source=str(source))
+    if args.per_class and prepared.task == "regression":
+        raise CLIError(
+            f"--per-class applies to class labels, and {args.target!r} was taken as "
+            "numeric regression targets: drop --per-class, or pass --task "
+            "classification if the column holds class codes"
+        )
     if prepared.empty_columns:
         print(f"{PROG} clean: note: ignoring column(s) without any value: "
               f"{listing(prepared.empty_columns)}", file=sys.stderr)
@@ -555,7 +569,7 @@ def _clean_classification(args: argparse.Namespace, frame, prepared) -> None:
     model = Pipeline([
         ("preprocess", make_preprocessor(numeric, categorical)),
         ("antidote", AntidoteClassifier(
-            forget_rate=model_rate, max_epochs=args.epochs,
+            forget_rate=model_rate, per_class=args.per_class, max_epochs=args.epochs,
             random_state=args.seed,
             callbacks=_progress("ANTIDOTE", args.quiet, forgetting=model_rate != 0),
         )),

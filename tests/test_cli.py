@@ -98,8 +98,8 @@ def test_help_of_clean_lists_every_option(capsys):
         cli.main(["clean", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for option in ("DATA", "--target", "--task", "--forget-rate", "--action", "--out",
-                   "--report", "--plot", "--seed", "--epochs", "--force", "--threads",
+    for option in ("DATA", "--target", "--task", "--forget-rate", "--per-class", "--action",
+                   "--out", "--report", "--plot", "--seed", "--epochs", "--force", "--threads",
                    "--quiet", "Exit status"):
         assert option in out, option
 
@@ -222,6 +222,8 @@ BAD_INPUTS_IN_PROCESS = [
     ("bad-forget-rate", _write(_FRAME, "d.csv"), ["--forget-rate", "1.5"], "'1.5'"),
     ("bad-epochs", _write(_FRAME, "d.csv"), ["--epochs", "0"], "epochs must be"),
     ("bad-action", _write(_FRAME, "d.csv"), ["--action", "delete"], "'delete'"),
+    ("per-class-regression", _write(_CONTINUOUS, "d.csv"), ["--per-class"],
+     "--per-class applies to class labels"),
     ("output-dir-missing", _write(_FRAME, "d.csv"), ["--out", "no/such/dir/c.csv"],
      "does not exist"),
     ("bad-output-extension", _write(_FRAME, "d.csv"), ["--out", "c.json"],
@@ -408,6 +410,22 @@ def test_identifier_columns_are_noted_and_ignored(tmp_path, monkeypatch, capsys)
     pd.testing.assert_frame_equal(reports[0], reports[1])
 
 
+def test_per_class_keeps_every_class_s_share(tmp_path, monkeypatch, capsys, data_csv):
+    # One ball per class: every class's rows keep a mean weight of one, where one ball
+    # forgets more of the class whose rows have the highest losses.
+    monkeypatch.chdir(tmp_path)
+    means = {}
+    for extra in ([], ["--per-class"]):
+        status = cli.main(["clean", data_csv.name, "--target", "label", "--epochs", "4",
+                           "--quiet", "--forget-rate", "0.2", "--report", "r.csv",
+                           "--force", *extra])
+        assert status == 0, capsys.readouterr().err
+        report = pd.read_csv("r.csv")
+        means[bool(extra)] = report.groupby("given_label")["sample_weight"].mean()
+    np.testing.assert_allclose(means[True], 1.0, atol=1e-6)
+    assert np.ptp(means[False]) > 0.1
+
+
 def test_the_summary_survives_a_reader_that_goes_away(tmp_path, data_csv):
     # `skantidote clean ... | head -1`: the files are still written, and no failure.
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -443,6 +461,7 @@ def test_warnings_advise_in_the_command_line_s_terms(tmp_path):
         warned += result.stderr
     assert "--plot draws the share" in warned  # the network hesitates
     assert "or train fewer epochs (--epochs N)" in warned  # the class is swamped
+    assert "per_class=True" not in warned and "--per-class keeps" in warned
     for python in ("forget_rate", "AntidoteClassifier(", "clf.", "early_stopping"):
         assert python not in warned, warned
 

@@ -26,6 +26,9 @@ three classifiers are trained in a ``StandardScaler`` pipeline on the same noisy
   rows, stopped where the reweighted objective on the other 10 % no longer falls);
 * ``auto_per_class``: ``auto`` with ``per_class=True`` (one ball per class at that class's
   estimated rate, each class keeping its share of the rows; no confident floor).
+* ``auto_no_floor``: ``auto`` with the confident floor removed after every epoch
+  (:class:`benchmarks.micro.memorisation.WithoutFloor`): the estimate alone sets the
+  forgetting.
 
 Everything else is the classifier's default (100 epochs, batch 128, one torch thread).
 For ``auto`` the rows also record the share of training rows the estimate is blind to
@@ -53,6 +56,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks.estimate_warnings import raised_estimate_warnings, unsure_disagreement
+from benchmarks.micro.memorisation import WithoutFloor
 from benchmarks.paths import RESULTS
 from benchmarks.runner import Cell, Experiment, Row
 from skantidote import AntidoteClassifier
@@ -65,7 +69,7 @@ DATASETS = (
 NOISES = (("sym", 0.0), ("sym", 0.3), ("classcond", 0.3), ("instance", 0.3))
 METHODS = (
     "ce", "auto", "true_rate", "auto_chi2", "true_rate_chi2", "auto_nce_rce", "auto_es",
-    "auto_per_class",
+    "auto_per_class", "auto_no_floor",
 )
 #: The methods of the main table (every default but the rate), and the chi2 pair.
 KL_METHODS = METHODS[:3]
@@ -149,6 +153,7 @@ def run_cell(cell: Cell) -> list[Row]:
             divergence=divergence, forget_rate=forget_rate, random_state=seed, device="cpu",
             criterion__sample_loss=sample_loss, early_stopping=method == "auto_es",
             per_class=method == "auto_per_class",
+            callbacks=[WithoutFloor()] if method == "auto_no_floor" else None,
         ),
     )
     start = time.perf_counter()

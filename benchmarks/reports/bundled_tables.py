@@ -81,6 +81,12 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
             "estimated rate within its own rows, so that the reweighting keeps every "
             "class's share of the training rows (no confident floor).",
         ),
+        *against_auto_section(
+            results, "auto_no_floor", "Without the confident floor",
+            "`auto_no_floor` is `auto` with the confident floor removed after every epoch: "
+            "every batch forgets the estimated rate, and no more however many of its rows "
+            "the network confidently puts in another class.",
+        ),
     ])
 
 

@@ -535,8 +535,11 @@ class NoiseRateEstimate(RunningNoiseRate):
                 f"({self.noise_rate_:.3f}) may be off for them. If their labels are mostly "
                 "wrong (a minority class under heavy noise), a long run memorises them: "
                 "give forget_rate if you know it, train fewer epochs, or let "
-                "AntidoteClassifier(early_stopping=True) end the run before (the user "
-                "guide's tuning page, 'When it fails').",
+                "AntidoteClassifier(early_stopping=True) end the run before. If they "
+                "cannot be that noisy (they are not rare), the network is confusing them "
+                "with another class and one ball forgets their clean rows: per_class=True "
+                "keeps each class's share (the user guide's tuning page, 'When it "
+                "fails').",
                 UserWarning,
                 stacklevel=stacklevel,
             )
