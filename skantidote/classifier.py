@@ -109,20 +109,20 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         labels a batch holds beyond the rate are not memorised; ``noise_rate_`` is the
         estimate. Ignored when ``delta`` is set.
     per_class : bool, default=False
-        One divergence ball per class: the reweighting keeps every class's share of the
-        data and forgets within each class up to that class's own rate (with
-        ``forget_rate="auto"``, its estimated rate; with a given rate, the same in every
-        class), so that no class, however small, is forgotten wholesale (see
+        One divergence ball per class: each class forgets within its own rows, up to its
+        own rate (with ``forget_rate="auto"``, its estimated rate; with a given rate, the
+        same in every class), and keeps the share of the rows its ball keeps, so that no
+        class, however small, is forgotten wholesale or for another class's errors (see
         "Class-conditional forgetting" in the method guide). Not the default: on
-        class-conditional noise it beat the single ball (with its confident floor) in 1
-        of 8 cells (adult at 40 %, by 1.2 points) and trailed it in 7 (by 0.02 to 2.3
-        points) (``benchmarks/results/suite.md``),
-        and its training step costs about 1.45 times the single ball's on a CPU. Try it
-        when classes of similar size overlap or are confused with each other (two
-        half-moons, a class the fit warns is predicted as another for most of its rows
-        though it cannot be that noisy): told no rate, it was 1.9-3.2 points above the
-        single ball there, and 11-12 points below it on a two-class 80/20 table whose
-        minority's labels were mostly wrong (``benchmarks/results/bundled_tables.md``).
+        class-conditional noise it beat the single ball (with its confident floor) in 2
+        of 8 cells (adult at 40 % in 10 epochs, by 1.3 points) and trailed it in 6 (by
+        0.1 to 2.2 points) (``benchmarks/results/suite.md``), and its training step costs
+        about 1.45 times the single ball's on a CPU. Try it when classes of similar size
+        overlap or are confused with each other (two half-moons, a class the fit warns is
+        predicted as another for most of its rows though it cannot be that noisy): told
+        no rate, it was 2.0-3.3 points above the single ball there, and 8-9 points below
+        it on a two-class 80/20 table whose minority's labels were mostly wrong
+        (``benchmarks/results/bundled_tables.md``).
     delta : float >= 0 or None, default=None
         Radius of the divergence ball. If given, it overrides ``forget_rate``;
         ``0`` gives plain cross-entropy.

@@ -225,9 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument(
         "--per-class", action="store_true",
         help="class labels only: one divergence ball per class, each forgetting at its "
-        "class's own rate within that class's rows, so that no class loses its share "
-        "(for classes of similar size that overlap or are confused with each other; "
-        "not for a rare class whose labels are mostly wrong)",
+        "class's estimated rate within that class's rows, so that no class is forgotten "
+        "for another's errors (for classes of similar size that overlap or are confused "
+        "with each other)",
     )
     clean.add_argument(
         "--action", choices=("remove", "relabel"), default="remove",

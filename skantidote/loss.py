@@ -117,13 +117,17 @@ class AntidoteLoss(nn.Module):
         ``(input, target) -> Tensor of shape (n,)``.
     per_class : bool, default=False
         One ball per class instead of one for the batch
-        (:meth:`Divergence.solve_per_class`): the weights keep each class's share of the
-        batch (their mean within every class is 1) and each class may forget at most its own
-        rate. With one ball, a minority class whose rows all have high losses (a hard class,
-        early in training) can be forgotten wholesale; per class it cannot, and classes whose
-        labels are noisier can get larger rates. Targets must then be class indices, and the
-        number of classes is the logits' second dimension; ``lambda_``, ``tau_``, ``rho_``
-        hold one value per class and ``divergence_`` is their ``P``-weighted total.
+        (:meth:`Divergence.solve_per_class`): the weights have mean 1 within every class,
+        and each class may forget at most its own rate. With one rate, every class keeps
+        its share of the batch; with one rate per class, class ``k`` keeps its share of
+        the rows its ball keeps, ``P(k) (1 - forget_rate[k])`` renormalised (the class
+        marginal of the labels that are right, if the rates are the classes' noise
+        rates), so that a class whose labels are mostly wrong does not keep the share its
+        wrong labels gave it. With one ball, a minority class whose rows all have high
+        losses (a hard class, early in training) can be forgotten wholesale; per class it
+        cannot. Targets must then be class indices, and the number of classes is the
+        logits' second dimension; ``lambda_``, ``tau_``, ``rho_`` hold one value per
+        class and ``divergence_`` is their total weighted by the classes' shares.
 
     Attributes
     ----------
@@ -185,6 +189,7 @@ class AntidoteLoss(nn.Module):
         self.sample_loss = sample_loss
         self.family = get_divergence(divergence, alpha)
         self.per_class = bool(per_class)
+        self._kept_shares = None
         if (forget_rate is None) == (delta is None):
             raise ValueError(
                 "Give exactly one of forget_rate (fraction of data to allow forgetting) and "
@@ -260,6 +265,7 @@ class AntidoteLoss(nn.Module):
             losses, sample_weight, self._solution if self.warm_start else None,
             target, logits.shape[1] if logits.ndim == 2 else 0, radius,
         )
+        sample_weight = self._class_reference(target, sample_weight, losses)
         self._set_solution(solution, sample_weight)
         if sample_weight is None:
             weights = solution.scaled_weights(1.0 / losses.numel(), losses.dtype)
@@ -307,6 +313,24 @@ class AntidoteLoss(nn.Module):
         return self.family.solve_per_class(
             losses.detach(), target, radii, self.kappa, **options
         )
+
+    def _class_reference(
+        self, target: Tensor, sample_weight: Tensor | None, losses: Tensor
+    ) -> Tensor | None:
+        """The reference weights of the objective: with per-class rates that differ, each
+        class's mass scaled by the share of it its ball keeps, ``1 - forget_rate[k]``.
+
+        The per-class solve does not depend on it (the scale is constant within a class),
+        so it is applied after the solve, which has checked the targets.
+        """
+        if not self.per_class or self._kept_shares is None:
+            return sample_weight
+        kept = self.__dict__.get("_kept_shares_cast")
+        if kept is None or kept.device != losses.device or kept.dtype != losses.dtype:
+            kept = self._kept_shares.to(device=losses.device, dtype=losses.dtype)
+            self.__dict__["_kept_shares_cast"] = kept
+        class_mass = kept[target]
+        return class_mass if sample_weight is None else sample_weight * class_mass
 
     def _floors(self, logits: Tensor, target: Tensor) -> bool:
         """Whether the confident floor applies to this batch (see set_confident_floor)."""
@@ -465,12 +489,18 @@ class AntidoteLoss(nn.Module):
             rates = forget_rate.tolist() if hasattr(forget_rate, "tolist") else forget_rate
             if not rates:
                 raise ValueError("forget_rate must hold one rate per class, got none.")
-            self.radius = tuple(
-                self.family.radius(check_real(f"forget_rate[{k}]", r, 0.0, 1.0, high_open=True))
+            rates = [
+                check_real(f"forget_rate[{k}]", r, 0.0, 1.0, high_open=True)
                 for k, r in enumerate(rates)
-            )
+            ]
+            self.radius = tuple(self.family.radius(r) for r in rates)
+            kept = torch.tensor([1.0 - r for r in rates], dtype=torch.float64)
+            # Equal rates keep every class's share: no reweighting of the classes at all.
+            self._kept_shares = None if len(set(rates)) == 1 else kept
         else:
             self.radius = self.family.radius(forget_rate)
+            self._kept_shares = None
+        self.__dict__["_kept_shares_cast"] = None
 
     def per_sample(self, input: Tensor, target: Tensor) -> Tensor:
         """The per-sample losses of a batch, before any reweighting.

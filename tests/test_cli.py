@@ -461,7 +461,7 @@ def test_warnings_advise_in_the_command_line_s_terms(tmp_path):
         warned += result.stderr
     assert "--plot draws the share" in warned  # the network hesitates
     assert "or train fewer epochs (--epochs N)" in warned  # the class is swamped
-    assert "per_class=True" not in warned and "--per-class keeps" in warned
+    assert "per_class=True" not in warned and "--per-class gives every class" in warned
     for python in ("forget_rate", "AntidoteClassifier(", "clf.", "early_stopping"):
         assert python not in warned, warned
 

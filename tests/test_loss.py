@@ -332,6 +332,53 @@ def test_per_class_keeps_the_class_marginal_where_the_joint_ball_does_not():
     assert float(per_class.divergence_) == pytest.approx(joint.radius, rel=1e-6)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_per_class_rates_weight_each_class_by_the_share_its_ball_keeps(weighted):
+    # Independently: each class's own solve, the classes' terms weighted by
+    # P(k) (1 - rate_k), renormalised; the divergence alike.
+    logits, target = batch(n=48, k=3, seed=7)
+    logits.requires_grad_(True)
+    rates = [0.6, 0.1, 0.3]
+    sample_weight = torch.linspace(0.5, 2.0, 48, dtype=torch.float64) if weighted else None
+    criterion = AntidoteLoss("kl", forget_rate=rates, kappa=0.1, per_class=True,
+                             warm_start=False)
+    value = criterion(logits, target, sample_weight)
+    losses = F.cross_entropy(logits, target, reduction="none")
+    ref = torch.ones(48, dtype=torch.float64) if sample_weight is None else sample_weight
+    terms, shares = [], []
+    for k, rate in enumerate(rates):
+        rows = target == k
+        solution = criterion.family.solve(
+            losses.detach()[rows], criterion.family.radius(rate), 0.1, ref_weights=ref[rows]
+        )
+        p_k = ref[rows] / ref[rows].sum()
+        terms.append(torch.dot(p_k * solution.weights, losses[rows]) + 0.1 * solution.divergence)
+        shares.append(ref[rows].sum() / ref.sum() * (1.0 - rate))
+        assert torch.allclose(criterion.weights_[rows], solution.weights, atol=1e-8)
+    shares = torch.stack(shares) / sum(shares)
+    expected = sum(share * term for share, term in zip(shares, terms, strict=True))
+    torch.testing.assert_close(value, expected, rtol=1e-8, atol=0)
+    (grad,) = torch.autograd.grad(value, logits)
+    (expected_grad,) = torch.autograd.grad(expected, logits)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-7, atol=1e-12)
+    divergences = criterion.solution_.divergence
+    torch.testing.assert_close(
+        criterion.divergence_, torch.dot(shares, divergences), rtol=1e-8, atol=0
+    )
+    # The rows' weights keep mean 1 in every class, whatever the rates.
+    for k in range(3):
+        rows = target == k
+        mean = torch.dot(ref[rows], criterion.weights_[rows]) / ref[rows].sum()
+        assert float(mean) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_equal_per_class_rates_keep_every_class_s_share():
+    logits, target = batch(n=40, k=4, seed=3)
+    listed = AntidoteLoss(forget_rate=[0.25] * 4, per_class=True, warm_start=False)
+    single = AntidoteLoss(forget_rate=0.25, per_class=True, warm_start=False)
+    torch.testing.assert_close(listed(logits, target), single(logits, target), rtol=0, atol=0)
+
+
 def test_per_class_zero_rate_leaves_that_class_uniform():
     logits, target = batch(n=60, k=3, seed=2)
     criterion = AntidoteLoss("chi2", forget_rate=[0.3, 0.0, 0.2], per_class=True)

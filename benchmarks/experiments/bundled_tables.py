@@ -25,7 +25,8 @@ three classifiers are trained in a ``StandardScaler`` pipeline on the same noisy
 * ``auto_es``: ``auto`` with ``early_stopping=True`` (trained on 90 % of the training
   rows, stopped where the reweighted objective on the other 10 % no longer falls);
 * ``auto_per_class``: ``auto`` with ``per_class=True`` (one ball per class at that class's
-  estimated rate, each class keeping its share of the rows; no confident floor).
+  estimated rate, each class keeping the share of the rows its ball keeps; no confident
+  floor).
 * ``auto_no_floor``: ``auto`` with the confident floor removed after every epoch
   (:class:`benchmarks.micro.memorisation.WithoutFloor`): the estimate alone sets the
   forgetting.

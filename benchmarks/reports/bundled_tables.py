@@ -78,8 +78,9 @@ def markdown(results: pd.DataFrame, command: str, source: str) -> str:
         *against_auto_section(
             results, "auto_per_class", "One ball per class",
             "`auto_per_class` is `auto` with `per_class=True`: each class forgets at its own "
-            "estimated rate within its own rows, so that the reweighting keeps every "
-            "class's share of the training rows (no confident floor).",
+            "estimated rate within its own rows, and keeps the share of the rows its ball "
+            "keeps, so that no class is forgotten for another's errors (no confident "
+            "floor).",
         ),
         *against_auto_section(
             results, "auto_no_floor", "Without the confident floor",

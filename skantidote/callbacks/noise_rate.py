@@ -538,7 +538,7 @@ class NoiseRateEstimate(RunningNoiseRate):
                 "AntidoteClassifier(early_stopping=True) end the run before. If they "
                 "cannot be that noisy (they are not rare), the network is confusing them "
                 "with another class and one ball forgets their clean rows: per_class=True "
-                "keeps each class's share (the user guide's tuning page, 'When it "
+                "gives every class its own ball (the user guide's tuning page, 'When it "
                 "fails').",
                 UserWarning,
                 stacklevel=stacklevel,
