@@ -524,20 +524,29 @@ class NoiseRateEstimate(RunningNoiseRate):
                 stacklevel=stacklevel,
             )
         rates = self.class_noise_rates()
-        names = class_names if class_names is not None else range(len(rates))
-        swamped = [name for name, rate in zip(names, rates, strict=True) if rate > 0.5]
-        if swamped:
+        names = list(class_names) if class_names is not None else list(range(len(rates)))
+        swamped = np.flatnonzero(rates > 0.5)
+        if len(swamped):
+            # Its share of the labels and the class its rows went to: what tells a user
+            # whether it can be that noisy, or is being confused with another class.
+            shares = self.confusion_.sum(axis=1) / self.confusion_.sum()
+            destinations = np.where(np.eye(len(rates), dtype=bool), -1, self.confusion_)
+            described = "; ".join(
+                f"{names[j]!r} ({shares[j]:.1%} of the labels, mostly put in "
+                f"{names[int(np.argmax(destinations[j]))]!r})"
+                for j in swamped
+            )
             warnings.warn(
-                f"The classes {list(swamped)!r} are predicted as another class for more than "
-                "half of their rows: either their labels are mostly wrong, or the network "
-                "has not learnt them. Where a class's wrong labels outnumber its right "
-                "ones, no estimate from the labels alone can tell; the noise rate "
-                f"({self.noise_rate_:.3f}) may be off for them. If their labels are mostly "
+                f"Rows predicted as another class for more than half of them, by given "
+                f"class: {described}. Either that class's labels are mostly wrong, or the "
+                "network has not learnt it; where a class's wrong labels outnumber its "
+                "right ones, no estimate from the labels alone can tell, and the noise rate "
+                f"({self.noise_rate_:.3f}) may be off for it. If its labels are mostly "
                 "wrong (a minority class under heavy noise), a long run memorises them: "
                 "give forget_rate if you know it, train fewer epochs, or let "
-                "AntidoteClassifier(early_stopping=True) end the run before. If they "
-                "cannot be that noisy (they are not rare), the network is confusing them "
-                "with another class and one ball forgets their clean rows: per_class=True "
+                "AntidoteClassifier(early_stopping=True) end the run before. If it cannot "
+                "be that noisy (it is not rare), the network is confusing it with the class "
+                "its rows were put in, and one ball forgets its clean rows: per_class=True "
                 "gives every class its own ball (the user guide's tuning page, 'When it "
                 "fails').",
                 UserWarning,
