@@ -323,11 +323,13 @@ class AntidoteLoss(nn.Module):
         The per-class solve does not depend on it (the scale is constant within a class),
         so it is applied after the solve, which has checked the targets.
         """
-        if not self.per_class or self._kept_shares is None:
+        # .get: a criterion pickled by an earlier 0.x release has no kept shares.
+        shares = self.__dict__.get("_kept_shares")
+        if not self.per_class or shares is None:
             return sample_weight
         kept = self.__dict__.get("_kept_shares_cast")
         if kept is None or kept.device != losses.device or kept.dtype != losses.dtype:
-            kept = self._kept_shares.to(device=losses.device, dtype=losses.dtype)
+            kept = shares.to(device=losses.device, dtype=losses.dtype)
             self.__dict__["_kept_shares_cast"] = kept
         class_mass = kept[target]
         return class_mass if sample_weight is None else sample_weight * class_mass
