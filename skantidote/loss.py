@@ -265,7 +265,8 @@ class AntidoteLoss(nn.Module):
             losses, sample_weight, self._solution if self.warm_start else None,
             target, logits.shape[1] if logits.ndim == 2 else 0, radius,
         )
-        sample_weight = self._class_reference(target, sample_weight, losses)
+        if self.per_class:
+            sample_weight = self._class_reference(target, sample_weight, losses)
         self._set_solution(solution, sample_weight)
         if sample_weight is None:
             weights = solution.scaled_weights(1.0 / losses.numel(), losses.dtype)
@@ -317,7 +318,7 @@ class AntidoteLoss(nn.Module):
     def _class_reference(
         self, target: Tensor, sample_weight: Tensor | None, losses: Tensor
     ) -> Tensor | None:
-        """The reference weights of the objective: with per-class rates that differ, each
+        """The reference weights of the per-class objective: with rates that differ, each
         class's mass scaled by the share of it its ball keeps, ``1 - forget_rate[k]``.
 
         The per-class solve does not depend on it (the scale is constant within a class),
@@ -325,7 +326,7 @@ class AntidoteLoss(nn.Module):
         """
         # .get: a criterion pickled by an earlier 0.x release has no kept shares.
         shares = self.__dict__.get("_kept_shares")
-        if not self.per_class or shares is None:
+        if shares is None:
             return sample_weight
         kept = self.__dict__.get("_kept_shares_cast")
         if kept is None or kept.device != losses.device or kept.dtype != losses.dtype:
