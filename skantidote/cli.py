@@ -587,9 +587,10 @@ def _clean_classification(args: argparse.Namespace, frame, prepared) -> None:
     flagged = issues["is_label_issue"].to_numpy()
     n = len(frame)
     classes = np.unique(y)
+    balls = ", one divergence ball per class," if args.per_class else ""
     _say(
         f"{source}: {n} rows, {len(classes)} classes in {args.target!r}, "
-        f"{_feature_columns(numeric, categorical)}; trained {args.epochs} epochs in "
+        f"{_feature_columns(numeric, categorical)}; trained {args.epochs} epochs{balls} in "
         f"{time.monotonic() - start:.0f}s"
     )
     estimate = (f" (the network's in-training estimate of the noise rate: "

@@ -419,7 +419,9 @@ def test_per_class_keeps_every_class_s_share(tmp_path, monkeypatch, capsys, data
         status = cli.main(["clean", data_csv.name, "--target", "label", "--epochs", "4",
                            "--quiet", "--forget-rate", "0.2", "--report", "r.csv",
                            "--force", *extra])
-        assert status == 0, capsys.readouterr().err
+        captured = capsys.readouterr()
+        assert status == 0, captured.err
+        assert ("one divergence ball per class" in captured.out) == bool(extra)
         report = pd.read_csv("r.csv")
         means[bool(extra)] = report.groupby("given_label")["sample_weight"].mean()
     np.testing.assert_allclose(means[True], 1.0, atol=1e-6)
