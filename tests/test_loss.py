@@ -227,6 +227,14 @@ def test_cuda_forward_backward_stays_on_device():
     torch.testing.assert_close(
         loss.detach().cpu(), on_cpu(logits.detach().cpu(), target), rtol=1e-5, atol=1e-6
     )
+    # One ball per class at unequal rates: the classes' shares are applied on the device.
+    rates = [0.1, 0.5, 0.2, 0.3, 0.0]
+    per_class = AntidoteLoss(forget_rate=rates, per_class=True)
+    loss = per_class(logits, target.cuda())
+    on_cpu = AntidoteLoss(forget_rate=rates, per_class=True)
+    torch.testing.assert_close(
+        loss.detach().cpu(), on_cpu(logits.detach().cpu(), target), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", ["squared_error", "absolute_error", "huber"])
