@@ -115,12 +115,13 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         class, however small, is forgotten wholesale or for another class's errors (see
         "Class-conditional forgetting" in the method guide). Not the default: on
         class-conditional noise it beat the single ball (with its confident floor) in 2
-        of 8 cells (adult at 40 % in 10 epochs, by 1.3 points) and trailed it in 6 (by
-        0.1 to 2.2 points) (``benchmarks/results/suite.md``), and its training step costs
-        about 1.45 times the single ball's on a CPU. Try it when classes of similar size
-        overlap or are confused with each other (two half-moons, a class the fit warns is
-        predicted as another for most of its rows though it cannot be that noisy): told
-        no rate, it was 2.0-3.3 points above the single ball there, and 8-9 points below
+        of 10 cells (adult at 40 % in 10 epochs, by 1.3 points) and trailed it in 8 (by
+        0.1 to 4.3 points; by 2.5 and 4.3 on adult at the default 100 epochs)
+        (``benchmarks/results/suite.md``), and its training step costs about 1.45 times
+        the single ball's on a CPU. Try it when classes of similar size overlap or are
+        confused with each other (two half-moons, a class the fit warns is predicted as
+        another for most of its rows though it cannot be that noisy): told no rate, it
+        was 2.0 to 3.25 points above the single ball there, and 8-9 points below
         it on a two-class 80/20 table whose minority's labels were mostly wrong
         (``benchmarks/results/bundled_tables.md``).
     delta : float >= 0 or None, default=None

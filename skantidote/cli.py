@@ -224,10 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.add_argument(
         "--per-class", action="store_true",
-        help="class labels only: one divergence ball per class, each forgetting at its "
-        "class's estimated rate within that class's rows, so that no class is forgotten "
-        "for another's errors (for classes of similar size that overlap or are confused "
-        "with each other)",
+        help="class labels only: one divergence ball per class, each forgetting within "
+        "that class's rows only (at the class's estimated rate with --forget-rate auto, "
+        "at R in every class with --forget-rate R), so that no class is forgotten for "
+        "another's errors (for classes of similar size that overlap or are confused with "
+        "each other)",
     )
     clean.add_argument(
         "--action", choices=("remove", "relabel"), default="remove",

@@ -324,9 +324,10 @@ class AntidoteLoss(nn.Module):
         The per-class solve does not depend on it (the scale is constant within a class),
         so it is applied after the solve, which has checked the targets.
         """
-        # .get: a criterion pickled by an earlier 0.x release has no kept shares.
+        # .get: a criterion pickled by an earlier 0.x release has no kept shares. A radius
+        # set directly (one float, e.g. a refit's delta) leaves rates' shares behind.
         shares = self.__dict__.get("_kept_shares")
-        if shares is None:
+        if shares is None or not isinstance(self.radius, tuple):
             return sample_weight
         kept = self.__dict__.get("_kept_shares_cast")
         if kept is None or kept.device != losses.device or kept.dtype != losses.dtype:
@@ -569,8 +570,9 @@ class AntidoteLoss(nn.Module):
         self, solution: DualSolution | None, sample_weight: Tensor | None = None
     ) -> None:
         # Plain attribute writes: nn.Module.__setattr__ inspects parameters, buffers and
-        # submodules, a cost paid every batch for no purpose here. The sample weights are
-        # kept for the per-class divergence's P-weighted total, formed only when read.
+        # submodules, a cost paid every batch for no purpose here. The reference weights
+        # are kept for the per-class divergence's total over the classes' shares, formed
+        # only when read.
         self.__dict__["_solution"] = solution
         self.__dict__["_sample_weight"] = sample_weight
 
@@ -606,7 +608,8 @@ class AntidoteLoss(nn.Module):
             return None
         if not self.per_class:
             return self._solution.divergence
-        # sum_k P(k) D_k = E_P[f(w)], the weights having P_k-mean 1 in every class.
+        # sum_k pi_k D_k = E_P'[f(w)] over the reference P' of the classes' shares pi
+        # (see _class_reference), the weights having P_k-mean 1 in every class.
         return self.family.divergence(self._solution.weights, self._sample_weight)
 
     @property

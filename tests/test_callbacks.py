@@ -468,6 +468,14 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
     # ... with what to do where the labels are mostly wrong.
     advice = _estimate_warnings(estimate, "predicted as another class")
     assert len(advice) == 1 and "early_stopping=True" in advice[0]
+    assert "per_class=True" in advice[0]  # ... or is being confused with another class
+    with pytest.raises(ValueError, match="must name the 10 classes of the estimate, got 9"):
+        estimate.warn_if_unreliable([str(i) for i in range(9)])
+    # With one ball per class already, only the first reading is left.
+    per_class = NoiseRateEstimate(warmup_epochs=2, per_class=True)
+    _digits_net([ReweightingWarmup(2), per_class], max_epochs=20).fit(X, swapped)
+    [advice] = _estimate_warnings(per_class, "predicted as another class")
+    assert "early_stopping=True" in advice and "per_class" not in advice
     with pytest.raises(ValueError, match="smoothing must be a number in"):
         _digits_net([NoiseRateEstimate(smoothing=1.0)], max_epochs=1).fit(X, y)
 

@@ -385,6 +385,11 @@ def test_equal_per_class_rates_keep_every_class_s_share():
     listed = AntidoteLoss(forget_rate=[0.25] * 4, per_class=True, warm_start=False)
     single = AntidoteLoss(forget_rate=0.25, per_class=True, warm_start=False)
     torch.testing.assert_close(listed(logits, target), single(logits, target), rtol=0, atol=0)
+    # A radius set directly afterwards (a refit's delta) drops the earlier rates' shares.
+    uneven = AntidoteLoss(forget_rate=[0.1, 0.5, 0.2, 0.3], per_class=True, warm_start=False)
+    uneven(logits, target)
+    uneven.radius = single.radius
+    torch.testing.assert_close(uneven(logits, target), single(logits, target), rtol=0, atol=0)
 
 
 def test_per_class_zero_rate_leaves_that_class_uniform():

@@ -525,6 +525,11 @@ class NoiseRateEstimate(RunningNoiseRate):
             )
         rates = self.class_noise_rates()
         names = list(class_names) if class_names is not None else list(range(len(rates)))
+        if len(names) != len(rates):
+            raise ValueError(
+                f"class_names must name the {len(rates)} classes of the estimate, got "
+                f"{len(names)} names."
+            )
         swamped = np.flatnonzero(rates > 0.5)
         if len(swamped):
             # Its share of the labels and the class its rows went to: what tells a user
@@ -536,6 +541,13 @@ class NoiseRateEstimate(RunningNoiseRate):
                 f"{names[int(np.argmax(destinations[j]))]!r})"
                 for j in swamped
             )
+            # With one ball per class already, a class cannot lose its clean rows to
+            # another's errors: only the first reading is left.
+            confused = "" if self.per_class else (
+                " If it cannot be that noisy (it is not rare), the network is confusing it "
+                "with the class its rows were put in, and one ball forgets its clean rows: "
+                "per_class=True gives every class its own ball."
+            )
             warnings.warn(
                 f"Rows predicted as another class for more than half of them, by given "
                 f"class: {described}. Either that class's labels are mostly wrong, or the "
@@ -544,11 +556,8 @@ class NoiseRateEstimate(RunningNoiseRate):
                 f"({self.noise_rate_:.3f}) may be off for it. If its labels are mostly "
                 "wrong (a minority class under heavy noise), a long run memorises them: "
                 "give forget_rate if you know it, train fewer epochs, or let "
-                "AntidoteClassifier(early_stopping=True) end the run before. If it cannot "
-                "be that noisy (it is not rare), the network is confusing it with the class "
-                "its rows were put in, and one ball forgets its clean rows: per_class=True "
-                "gives every class its own ball (the user guide's tuning page, 'When it "
-                "fails').",
+                f"AntidoteClassifier(early_stopping=True) end the run before.{confused} "
+                "(The user guide's tuning page, 'When it fails'.)",
                 UserWarning,
                 stacklevel=stacklevel,
             )
