@@ -588,7 +588,7 @@ def _clean_classification(args: argparse.Namespace, frame, prepared) -> None:
     flagged = issues["is_label_issue"].to_numpy()
     n = len(frame)
     classes = np.unique(y)
-    balls = ", one divergence ball per class," if args.per_class else ""
+    balls = ", one divergence ball per class," if args.per_class and model_rate != 0 else ""
     _say(
         f"{source}: {n} rows, {len(classes)} classes in {args.target!r}, "
         f"{_feature_columns(numeric, categorical)}; trained {args.epochs} epochs{balls} in "
