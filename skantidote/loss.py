@@ -498,9 +498,10 @@ class AntidoteLoss(nn.Module):
                 for k, r in enumerate(rates)
             ]
             self.radius = tuple(self.family.radius(r) for r in rates)
-            kept = torch.tensor([1.0 - r for r in rates], dtype=torch.float64)
             # Equal rates keep every class's share: no reweighting of the classes at all.
-            self._kept_shares = None if len(set(rates)) == 1 else kept
+            self._kept_shares = None if len(set(rates)) == 1 else torch.tensor(
+                [1.0 - r for r in rates], dtype=torch.float64
+            )
         else:
             self.radius = self.family.radius(forget_rate)
             self._kept_shares = None
