@@ -104,10 +104,10 @@ def _forget_rate(text: str) -> float | str:
     return value
 
 
-def _add_common(parser: argparse.ArgumentParser, default_epochs: int) -> None:
+def _add_common(parser: argparse.ArgumentParser, default_epochs: int, seeds: str) -> None:
     parser.add_argument(
         "--seed", type=_seed, default=0, metavar="N",
-        help="random seed of the split, the noise and the networks (default: %(default)s)",
+        help=f"random seed of {seeds} (default: %(default)s)",
     )
     parser.add_argument(
         "--epochs", type=_positive_int("epochs"), default=default_epochs, metavar="N",
@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"do not save the plot (otherwise {DEMO_PLOT} is written, replacing the "
         "previous demo's)",
     )
-    _add_common(demo, default_epochs=100)
+    _add_common(demo, default_epochs=100, seeds="the split, the noise and the networks")
     demo.set_defaults(handler=run_demo)
 
     clean = commands.add_parser(
@@ -249,7 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--plot", type=Path, metavar="FIG.png",
                        help="save a diagnostic plot (.png, .pdf, .svg, .jpg; needs "
                        "matplotlib)")
-    _add_common(clean, default_epochs=100)
+    _add_common(
+        clean, default_epochs=100,
+        seeds="the network: its initial weights, dropout and the order of its batches",
+    )
     clean.add_argument(
         "--force", action="store_true", help="overwrite output files that exist",
     )
@@ -378,6 +381,12 @@ def _feature_columns(numeric: Sequence[str], categorical: Sequence[str]) -> str:
 
 def _percent(x: float) -> str:
     return f"{100 * x:.1f}%"
+
+
+def _fate(args: argparse.Namespace, count: int, verb: str, noun: str = "") -> str:
+    """What happens to ``count`` rows in the cleaned table: done when ``--out`` writes
+    it, only planned when nothing is written."""
+    return f"{count} {noun}{verb if args.out is not None else 'to be ' + verb}"
 
 
 # ---------------------------------------------------------------------------
@@ -538,6 +547,14 @@ def run_clean(args: argparse.Namespace) -> int:
               f"different (identifiers: they describe no row like another, and the network "
               f"would memorise every label through them): "
               f"{listing(prepared.identifier_columns)}", file=sys.stderr)
+    if prepared.single_row_classes:
+        rows = "; ".join(f"{label!r} (row {row!r})"
+                         for label, row in list(prepared.single_row_classes.items())[:5])
+        more = len(prepared.single_row_classes) - 5
+        print(f"{PROG} clean: note: class(es) of a single row, kept as they are: {rows}"
+              f"{f' and {more} more' if more > 0 else ''}. A label seen once is often a "
+              "typo; it is flagged if the network puts its row in another class",
+              file=sys.stderr)
     if prepared.task == "regression":
         _clean_regression(args, frame, prepared)
     else:
@@ -600,10 +617,11 @@ def _clean_classification(args: argparse.Namespace, frame, prepared) -> None:
     _say(f"estimated noise rate (rows predicted as another class): "
          f"{_percent(cleaner.noise_rate_)}{estimate}")
     relabelled = int((flagged[kept]).sum())
-    action = (f"{relabelled} relabelled, {int(flagged.sum()) - relabelled} removed"
-              if args.action == "relabel" else f"{int(flagged.sum())} removed")
+    removed = _fate(args, int(flagged.sum()) - relabelled, "removed")
+    action = (f"{_fate(args, relabelled, 'relabelled')}, {removed}"
+              if args.action == "relabel" else removed)
     _say(f"flagged {int(flagged.sum())} rows ({_percent(flagged.mean())}): {action}; "
-         f"{len(kept)} rows kept")
+         f"{_fate(args, len(kept), 'kept', 'rows ')}")
     per_class = pd.DataFrame({"class": y, "flagged": flagged}).groupby("class")["flagged"]
     counts = per_class.agg(["size", "sum"])
     width = max(len(str(c)) for c in counts.index)
@@ -687,9 +705,10 @@ def _clean_regression(args: argparse.Namespace, frame, prepared) -> None:
          f"{_percent(forgotten)}")
     relabel = args.action == "relabel"
     n_flagged = int(flagged.sum())
-    action = f"{n_flagged} relabelled with the prediction" if relabel else f"{n_flagged} removed"
+    action = (f"{_fate(args, n_flagged, 'relabelled')} with the prediction" if relabel
+              else _fate(args, n_flagged, "removed"))
     _say(f"flagged {n_flagged} rows ({_percent(flagged.mean())}): {action}; "
-         f"{n if relabel else n - n_flagged} rows kept")
+         f"{_fate(args, n if relabel else n - n_flagged, 'kept', 'rows ')}")
     residual = issues["residual"].to_numpy()
     # Never all rows: the weights have mean 1, and a fraction below 1 leaves some.
     _say(f"in-sample RMSE of the model: {np.sqrt(np.mean(residual[~flagged] ** 2)):.4g} "

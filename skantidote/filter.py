@@ -298,7 +298,9 @@ class NoisyLabelFilter(BaseCleaningSampler):
         """
         X, y_1d, binarize_y = self._check_inputs(X, y)
         X_res, y_res = self._fit_resample(X, y_1d, **params)
-        return X_res, _resampled_target(y, y_res, self.sample_indices_, binarize_y, self.classes_)
+        return X_res, _resampled_target(
+            y, y_1d, y_res, self.sample_indices_, binarize_y, self.classes_
+        )
 
     def _check_inputs(self, X, y):
         """Validate ``X`` and ``y``, resolve ``sampling_strategy_``; X for the estimator.
@@ -526,21 +528,29 @@ def _naming_non_numeric_columns(X) -> Iterator[None]:
         ) from exc.__cause__
 
 
-def _resampled_target(original_y, y_kept, keep, binarize_y, classes):
-    """The kept labels ``y_kept`` in the container type and dtype of the caller's ``y``."""
+def _resampled_target(original_y, validated_y, y_kept, keep, binarize_y, classes):
+    """The kept labels ``y_kept`` in the container type and dtype of the caller's ``y``.
+
+    Validation may change how a label is written (a nullable boolean or a Categorical of
+    booleans becomes 0.0 and 1.0), so each kept label is taken from a row of the caller's
+    ``y`` that has it: the row itself, or, for a relabelled row, the first row of its
+    new class.
+    """
     if binarize_y:
         return label_binarize(y_kept, classes=classes)
-    if isinstance(original_y, pd.Series):
-        out = original_y.iloc[keep].copy()
-        out[:] = y_kept
-        return out
-    if isinstance(original_y, pd.DataFrame):
-        out = original_y.iloc[keep].copy()
-        out.iloc[:, 0] = y_kept
+    class_of_row = np.searchsorted(classes, validated_y)
+    first_row_of_class = np.empty(len(classes), dtype=np.intp)
+    first_row_of_class[class_of_row[::-1]] = np.arange(len(validated_y))[::-1]
+    source = first_row_of_class[np.searchsorted(classes, y_kept)]
+    relabelled = validated_y[keep] != y_kept
+    source = np.where(relabelled, source, keep)
+    if isinstance(original_y, pd.Series | pd.DataFrame):
+        out = original_y.iloc[source]
+        out.index = original_y.index[keep]
         return out
     if isinstance(original_y, pd.api.extensions.ExtensionArray):
         # A Categorical keeps its categories and order, a nullable array its dtype.
-        return pd.array(y_kept, dtype=original_y.dtype)
+        return original_y[source]
     if isinstance(original_y, list):
-        return y_kept.tolist()
-    return y_kept.astype(np.asarray(original_y).dtype, copy=False)
+        return [original_y[i] for i in source]
+    return np.asarray(original_y)[source]

@@ -72,6 +72,10 @@ class PreparedTable:
         every value is different (IDs, names, free text). They describe no row like any
         other, and one-hot encoded they would let the network memorise every row's label,
         wrong ones included.
+    single_row_classes : dict
+        For class labels, each class that only one row has, and that row's index label: a
+        label seen once is often a typo (the most common wrong label of all), which a
+        filter can flag, so such classes are kept, not refused.
     """
 
     X: pd.DataFrame
@@ -81,6 +85,7 @@ class PreparedTable:
     empty_columns: list[Hashable]
     task: str = "classification"
     identifier_columns: list[Hashable] = field(default_factory=list)
+    single_row_classes: dict[Hashable, Hashable] = field(default_factory=dict)
 
 
 def _rows(mask: np.ndarray, index: pd.Index, limit: int = 5) -> str:
@@ -121,15 +126,6 @@ def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
         raise TableError(
             f"target column {target!r} has a single class ({listing(classes.tolist())}): "
             "at least 2 classes are needed"
-        )
-    single = classes[counts == 1].tolist()
-    if single:
-        rows = frame.index[np.isin(y_values, single)].tolist()
-        raise TableError(
-            f"class{'es' if len(single) > 1 else ''} {listing(single)} of target column "
-            f"{target!r} {'have' if len(single) > 1 else 'has'} a single row "
-            f"(row{'s' if len(rows) > 1 else ''} {listing(rows)}): every class needs at "
-            "least 2 rows; drop or merge it"
         )
     return y_values
 
@@ -219,7 +215,7 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
     target : hashable
         Name of the target column. It must have no missing value. Class labels:
         booleans, integers (or floats holding class codes), strings or any other values
-        (compared as text), at least 2 classes of at least 2 rows each. Regression
+        (compared as text), at least 2 classes. Regression
         targets: finite numbers (booleans excepted), at least 2 distinct values.
     task : {"classification", "regression", "auto"}, default="classification"
         What the target column holds; ``"auto"`` decides with :func:`detect_task`.
@@ -243,9 +239,9 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
         If ``task`` is not one of :data:`TASKS`.
     TableError
         If the table has no row, ``target`` is not a column, the target has missing or
-        infinite values, class labels are continuous, of a single class or have a class
-        of a single row, regression targets are not numeric or are constant, a numeric
-        feature is infinite, or no feature column is left.
+        infinite values, class labels are continuous or of a single class, regression
+        targets are not numeric or are constant, a numeric feature is infinite, or no
+        feature column is left.
 
     See Also
     --------
@@ -331,7 +327,12 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
             features[column] = text
             categorical.append(str(column))
     features.columns = [str(c) for c in features.columns]
-    return PreparedTable(features, y, numeric, categorical, empty, task, identifiers)
+    single = {}
+    if task == "classification":
+        classes, first_row, counts = np.unique(y, return_index=True, return_counts=True)
+        once = counts == 1
+        single = dict(zip(classes[once].tolist(), frame.index[first_row[once]], strict=True))
+    return PreparedTable(features, y, numeric, categorical, empty, task, identifiers, single)
 
 
 def _is_identifier(values: pd.Series) -> bool:

@@ -224,8 +224,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     ------
     TableError
         If the file cannot be read (see :func:`check_readable`), is empty, cannot be
-        parsed in its format (the message quotes the parser), or has duplicated column
-        names.
+        parsed in its format (the message quotes the parser), has duplicated column
+        names, or is a CSV or TSV of one column whose name holds another separator.
 
     Examples
     --------
@@ -260,6 +260,19 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     if frame.columns.duplicated().any():
         duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
         raise TableError(f"{str(path)!r} has duplicated column names: {listing(duplicated)}")
+    if fmt != "parquet" and frame.shape[1] == 1:
+        # One column cannot hold a target and features: most likely another separator,
+        # such as the semicolons of spreadsheets set to a decimal comma.
+        expected = "comma" if fmt == "csv" else "tab"
+        others = [sep for sep in (";", ",", "\t", "|") if sep in str(frame.columns[0])]
+        if others:
+            raise TableError(
+                f"{str(path)!r} was read as {expected}-separated ({fmt.upper()}, from its "
+                f"extension) and has one column, {str(frame.columns[0])[:60]!r}, whose "
+                f"name holds {others[0]!r}: it looks separated by {others[0]!r}; save it "
+                "with commas as .csv (decimal points, not commas), with tabs as .tsv, or "
+                "as Parquet"
+            )
     return frame
 
 

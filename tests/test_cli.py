@@ -196,7 +196,6 @@ BAD_INPUTS = [
      "target column 'nope' not found"),
     ("constant-target", _write(_CONSTANT, "d.csv"), [], "single class"),
     ("nan-target", _write(_NAN_TARGET, "d.csv"), [], "missing value"),
-    ("single-row-class", _write(_SINGLE, "d.csv"), [], "'zebra'"),
     ("inf-feature", _write(_INF, "d.csv"), [], "'x2' has 2 infinite"),
     ("unsupported-extension", _write(_FRAME, "d.xlsx"), [], "unsupported file type"),
     ("unreadable-csv", _bytes(bytes(range(256)) * 20, "d.csv"), [], "cannot read"),
@@ -207,6 +206,8 @@ BAD_INPUTS = [
 ]
 # More bad input, checked in-process through cli.main (same code path, no import cost).
 BAD_INPUTS_IN_PROCESS = [
+    ("semicolon-csv", _bytes(b"a;b;label\n1,5;2;x\n2,5;3;y\n", "d.csv"), [],
+     "looks separated by ';'"),
     # Continuous targets are regression targets, unless classification is asked for.
     ("continuous-target", _write(_CONTINUOUS, "d.csv"), ["--task", "classification"],
      "continuous"),
@@ -385,6 +386,28 @@ def test_columns_without_values_are_noted_and_ignored(tmp_path, monkeypatch, cap
         "skantidote clean: note: ignoring column(s) without any value: 'blank'\n"
     )
     assert "6 feature columns (5 numeric, 1 categorical: 'colour')" in captured.out
+
+
+def test_a_class_of_a_single_row_is_noted_and_flagged(tmp_path, monkeypatch, capsys):
+    # A one-off typo is the commonest wrong label: the table is cleaned, not refused.
+    _SINGLE.to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["clean", "d.csv", "--target", "label", "--epochs", "6", "--quiet",
+                       "--forget-rate", "0.1", "--report", "r.csv"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.err == (
+        "skantidote clean: note: class(es) of a single row, kept as they are: 'zebra' "
+        "(row 42). A label seen once is often a typo; it is flagged if the network puts "
+        "its row in another class\n"
+    )
+    report = pd.read_csv("r.csv").set_index("row")
+    assert report.loc[42, "is_label_issue"]
+    assert report.loc[42, "predicted_label"] != "zebra"
+    # Nothing is written without --out: the summary says what would happen.
+    flagged = int(report["is_label_issue"].sum())
+    assert (f"{flagged} to be removed; {len(report) - flagged} rows to be kept"
+            in captured.out)
 
 
 def test_identifier_columns_are_noted_and_ignored(tmp_path, monkeypatch, capsys):

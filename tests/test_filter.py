@@ -493,6 +493,7 @@ Y_CONTAINERS = {
     ),
     "Categorical": lambda y: pd.Categorical.from_codes(y, ["ant", "bee", "cow", "dog"]),
     "DataFrame column": lambda y: pd.DataFrame({"label": y}),
+    "nullable Int64 Series": lambda y: pd.Series(y, dtype="Int64", name="label"),
 }
 
 
@@ -526,6 +527,26 @@ def test_y_comes_back_in_its_own_type(small_noisy, container):
         assert y_res.name == "label"
         pd.testing.assert_index_equal(y_res.index, given.index[kept])
     np.testing.assert_array_equal(np.asarray(y_res), expected[kept])
+
+
+@pytest.mark.parametrize("dtype", ["boolean", "category", "bool"])
+def test_boolean_labels_come_back_as_the_same_booleans(small_noisy, dtype):
+    """Validation turns booleans into 0.0 and 1.0; the caller gets its own values back,
+    relabelled rows included (a nullable boolean Series once raised a TypeError)."""
+    X, y, _ = small_noisy
+    given = pd.Series(y > 0, dtype=dtype, index=np.arange(len(y))[::-1], name="label")
+    cleaner = fast_filter(
+        estimator=small_classifier(max_epochs=4), action="relabel", relabel_confidence=0.0
+    )
+    _, y_res = cleaner.fit_resample(X, given)
+    report = cleaner.label_issues_
+    relabelled = report.is_label_issue.to_numpy()
+    assert relabelled.any()
+    assert y_res.dtype == given.dtype
+    assert not y_res.isna().any()
+    pd.testing.assert_index_equal(y_res.index, given.index)
+    expected = np.where(relabelled, ~(y > 0), y > 0)
+    np.testing.assert_array_equal(y_res.to_numpy(dtype=bool), expected)
 
 
 CHECKED = fast_filter()

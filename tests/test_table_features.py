@@ -112,8 +112,6 @@ BAD_TABLES = [
      None, ["holds continuous numbers (e.g. 0.1, 0.25, 0.3)", "not class labels"]),
     ("single-class", pd.DataFrame({"x": _X, "y": ["a"] * 5}), "y", None,
      ["single class ('a')", "at least 2 classes"]),
-    ("single-row-class", pd.DataFrame({"x": _X, "y": list("aabbz")}), "y", None,
-     ["class 'z' of target column 'y' has a single row (row 4)", "at least 2 rows"]),
     ("inf-feature", pd.DataFrame({"x": [0.0, np.inf, 1.0, -np.inf, 2.0], "y": list("aabba")}),
      "y", None, ["numeric column 'x' has 2 infinite value(s) (rows 1, 3)", "replace them"]),
     ("no-feature", pd.DataFrame({"x": [np.nan] * 5, "y": list("aabba")}), "y", "d.csv",
@@ -181,6 +179,22 @@ def test_identifier_columns_are_left_out(frame):
     assert prepared.identifier_columns == ["id", "code"]
     assert "repeats" in prepared.categorical and "number" in prepared.numeric
     assert not {"id", "code"} & set(prepared.X.columns)
+
+
+def test_classes_of_a_single_row_are_kept_and_named():
+    """A label seen once (a typo) is the commonest wrong label: the table is taken, and
+    the class named with its row, so that a filter can flag it."""
+    frame = pd.DataFrame(
+        {"x": _X + [5.0], "y": ["a", "a", "aple", "b", "b", "zz"]},
+        index=[10, 11, 12, 13, 14, 15],
+    )
+    prepared = prepare_table(frame, "y")
+    assert prepared.single_row_classes == {"aple": 12, "zz": 15}
+    np.testing.assert_array_equal(prepared.y, frame["y"].to_numpy(dtype=object))
+    assert prepare_table(frame.replace({"aple": "a", "zz": "b"}), "y").single_row_classes == {}
+    regression = prepare_table(frame.assign(t=[0.5, 1.5, 2.5, 3.5, 4.5, 5.5]), "t",
+                               task="regression")
+    assert regression.single_row_classes == {}
 
 
 def test_a_table_of_identifiers_only_says_so():

@@ -154,6 +154,23 @@ def test_duplicated_columns_are_named(tmp_path, monkeypatch):
         read_table(path)
 
 
+@pytest.mark.parametrize("name, text, separator", [
+    ("data.csv", "a;b;label\n1,5;2;yes\n3,0;4;no\n", "';'"),
+    ("data.tsv", "a,b,label\n1.5,2,yes\n3.0,4,no\n", "','"),
+])
+def test_a_table_of_one_column_with_another_separator_says_so(tmp_path, name, text, separator):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(TableError, match=f"looks separated by {separator}; save it"):
+        read_table(path)
+
+
+def test_a_table_of_one_plain_column_is_read(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("label\nyes\nno\n")
+    assert read_table(path).columns.tolist() == ["label"]
+
+
 def test_check_readable_returns_the_format(tmp_path, frame):
     path = tmp_path / "data.tsv.xz"
     write_table(frame, path)
