@@ -287,6 +287,10 @@ _COMMAND_LINE_TERMS = {
     "give forget_rate": "give --forget-rate",
     "skantidote.plotting.plot_forgetting_curve(clf.history_) draws": "--plot draws",
     "per_class=True": "--per-class",
+    "check its rows in label_issues_, and leave it out of the cleaning with "
+    "sampling_strategy (a list of the classes to clean) or flag fewer rows (forget_rate or "
+    "threshold)": "check its rows (--report lists them) and flag fewer rows (--forget-rate "
+    "with a fraction)",
 }
 
 

@@ -373,6 +373,7 @@ class NoisyLabelFilter(BaseCleaningSampler):
             keep |= relabel
             y_cleaned = np.where(relabel, classes[predicted], y)
         self.sample_indices_ = np.flatnonzero(keep)
+        self._warn_if_classes_are_emptied(y, y_cleaned[self.sample_indices_])
 
         index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(n)
         self.label_issues_ = pd.DataFrame(
@@ -386,6 +387,31 @@ class NoisyLabelFilter(BaseCleaningSampler):
             index=index,
         )
         return y_cleaned
+
+    def _warn_if_classes_are_emptied(self, y: np.ndarray, y_kept: np.ndarray) -> None:
+        """Warn when every row of a class was flagged, so that the cleaned labels lose it.
+
+        That is right for a label seen on a few rows by mistake (a typo), and wrong for a
+        real class that the network could not learn (too few rows, or swamped by wrong
+        labels): a model trained on the cleaned labels never predicts it.
+        """
+        labels, counts = np.unique(y, return_counts=True)
+        lost = ~np.isin(labels, y_kept)
+        if not lost.any():
+            return
+        named = ", ".join(
+            f"{label!r} ({count} row{'s' if count > 1 else ''})"
+            for label, count in zip(labels[lost].tolist(), counts[lost], strict=True)
+        )
+        warnings.warn(
+            f"Every row labelled {named} was flagged: the cleaned labels have no such "
+            "class, and a model trained on them will never predict it. Right for a label "
+            "given by mistake (a typo); for a real class, check its rows in "
+            "label_issues_, and leave it out of the cleaning with sampling_strategy (a "
+            "list of the classes to clean) or flag fewer rows (forget_rate or threshold).",
+            UserWarning,
+            stacklevel=external_stacklevel(),
+        )
 
     def _warn_if_flags_are_unsure(self) -> None:
         """Warn when most flags are rows the scoring network was not confident about.

@@ -264,8 +264,9 @@ def plot_forgetting_curve(
             # Shade every run of warm-up epochs (one run for a plain fit).
             first = epochs[warm].min()
             last = epochs[warm].max()
+            n_warm = int(warm.sum())
             ax.axvspan(first - 0.5, last + 0.5, color="0.85", zorder=0,
-                       label=f"warm-up ({int(warm.sum())} epochs)")
+                       label=f"warm-up ({n_warm} epoch{'s' if n_warm != 1 else ''})")
     lines_left = ax.plot(epochs, forgotten, color=_COLORS["flagged"], marker=".",
                          label="rows forgotten (weight < 0.1)")
     shown = [forgotten]

@@ -446,7 +446,10 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
         estimate.warn_if_unreliable()
     # ... with the epochs that would do: 5 reweighted after the warm-up's 3.
     [short] = _estimate_warnings(estimate, "reweighted epochs only")
-    assert "at least 5 after the warm-up (3 epochs in this run)" in short
+    assert (
+        "Train at least 8 epochs in all (5 after the warm-up, which ends with epoch 3 in "
+        "this run)"
+    ) in short
     settled = NoiseRateEstimate(warmup_epochs=3)
     _digits_net([ReweightingWarmup(3), settled], max_epochs=8).fit(X, y)
     assert _estimate_warnings(settled, "reweighted epochs only") == []

@@ -400,6 +400,10 @@ def test_a_class_of_a_single_row_is_noted_and_flagged(tmp_path, monkeypatch, cap
         "skantidote clean: note: class(es) of a single row, kept as they are: 'zebra' "
         "(row 42). A label seen once is often a typo; it is flagged if the network puts "
         "its row in another class\n"
+        "skantidote: warning: Every row labelled 'zebra' (1 row) was flagged: the cleaned "
+        "labels have no such class, and a model trained on them will never predict it. "
+        "Right for a label given by mistake (a typo); for a real class, check its rows "
+        "(--report lists them) and flag fewer rows (--forget-rate with a fraction).\n"
     )
     report = pd.read_csv("r.csv").set_index("row")
     assert report.loc[42, "is_label_issue"]

@@ -549,6 +549,29 @@ def test_boolean_labels_come_back_as_the_same_booleans(small_noisy, dtype):
     np.testing.assert_array_equal(y_res.to_numpy(dtype=bool), expected)
 
 
+def test_a_class_whose_every_row_is_flagged_is_named(small_noisy):
+    """Cleaning may drop a class altogether: right for a typo, wrong for a real class, so
+    the filter says so, naming the class; and it says nothing when every class keeps rows."""
+    X, y, _ = small_noisy
+    y = y.copy()
+    y[[0, 1]] = 7  # a label given by mistake to two rows, each like the rows of another
+    cleaner = fast_filter(estimator=small_classifier(max_epochs=8), forget_rate="auto")
+    with pytest.warns(UserWarning, match=r"Every row labelled 7 \(2 rows\) was flagged"):
+        _, y_res = cleaner.fit_resample(X, y)
+    assert 7 not in y_res
+    assert cleaner.label_issues_.loc[[0, 1], "is_label_issue"].all()
+    # Left out of the cleaning, the class keeps its rows, and nothing is said.
+    kept = fast_filter(
+        estimator=small_classifier(max_epochs=8), forget_rate="auto",
+        sampling_strategy=[0, 1, 2],
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, y_res = kept.fit_resample(X, y)
+    assert (y_res == 7).sum() == 2
+    assert not [w for w in caught if "Every row labelled" in str(w.message)]
+
+
 CHECKED = fast_filter()
 
 

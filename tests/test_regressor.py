@@ -149,11 +149,23 @@ def test_auto_forget_rate_warns_when_too_few_epochs_follow_it():
         "5): 5 of them held the forget rate at 0.5 (the hold, 5 epochs after "
         "the warm-up)"
     )
-    assert "at least 5 after the warm-up and the hold (6 epochs in this run)" in message
+    assert (
+        "at least 11 epochs in all (5 after the warm-up and the hold, which ends with "
+        "epoch 6 in this run)"
+    ) in message
     # A run that ends within the hold says that none followed the estimate.
     [message] = _unsettled_warnings(lambda: short(5, 2).fit(X, y))
     assert "followed for 0 of the 3 reweighted epochs only (fewer than 5): 3 of them" in message
-    assert "at least 5 after the warm-up and the hold (7 epochs in this run)" in message
+    # ... and reports the last epoch's estimate, not the held rate, which estimates nothing.
+    within_hold = short(5, 2)
+    _unsettled_warnings(lambda: within_hold.fit(X, y))
+    history = within_hold.history_
+    assert within_hold.noise_rate_ == history[-1]["noise_estimate"] != 0.5
+    assert f"the noise rate ({history[-1]['noise_estimate']:.3f}) may be off" in message
+    assert (
+        "at least 12 epochs in all (5 after the warm-up and the hold, which ends with "
+        "epoch 7 in this run)"
+    ) in message
     # ... and the epochs it advises are enough, one fewer is not.
     assert _unsettled_warnings(lambda: short(12, 2).fit(X, y)) == []
     assert len(_unsettled_warnings(lambda: short(11, 2).fit(X, y))) == 1

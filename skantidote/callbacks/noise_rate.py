@@ -172,10 +172,12 @@ class RunningNoiseRate(Callback, ABC):
             return
         # Epochs after those, not a total: with the automatic warm-up (a fifth of the
         # epochs) a longer run also has a longer warm-up.
+        first = self._first_estimated_epoch()
         warnings.warn(
-            f"{self._unsettled_account(followed)} Train more epochs, at least "
-            f"{MIN_SETTLING_EPOCHS} after {self._BEFORE_ESTIMATE} "
-            f"({self._first_estimated_epoch()} epochs in this run), or give forget_rate.",
+            f"{self._unsettled_account(followed)} Train at least "
+            f"{first + MIN_SETTLING_EPOCHS} epochs in all ({MIN_SETTLING_EPOCHS} after "
+            f"{self._BEFORE_ESTIMATE}, which ends with epoch {first} in this run), or give "
+            "forget_rate.",
             UserWarning,
             stacklevel=stacklevel,
         )
@@ -677,6 +679,13 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
         if epoch < self.warmup_epochs + self._hold_epochs():
             return self.start_rate
         return super().next_rate(epoch, estimate)
+
+    def current_estimate(self) -> float:
+        """The running estimate; within the hold, the last epoch's own estimate (the
+        forget rate then is the held ``start_rate``, which estimates nothing)."""
+        if self.history_ and self._last_epoch < self._first_estimated_epoch():
+            return self.history_[-1]
+        return super().current_estimate()
 
     def _hold_epochs(self) -> int:
         if self.hold_epochs is None:
