@@ -392,8 +392,12 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current network.
 
-        Warm-up epochs count from the first call. There is no early stopping and
-        no validation split. ``sample_weights_`` refers to the rows of the last call.
+        Each call is one epoch, and the warm-up's epochs count from the first call: the
+        first ``warmup_epochs_`` calls train with plain cross-entropy (10 with the
+        defaults, where "auto" resolves for ``max_epochs=100``; pass ``warmup_epochs`` to
+        start forgetting sooner), and ``history_``'s ``warmup`` entry says which. There is
+        no early stopping and no validation split. ``sample_weights_`` refers to the rows
+        of the last call.
 
         Parameters
         ----------
