@@ -177,12 +177,15 @@ def check() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("report", nargs="?", choices=list(REPORTS))
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.render", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("report", nargs="?", choices=list(REPORTS),
+                        help="the report to render from its CSV (or --check for all)")
     parser.add_argument("--csv", type=Path, help="results to render (default: the report's)")
     parser.add_argument("--output", type=Path,
                         help="markdown to write (default: the report's, or the CSV as .md)")
-    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--no-plots", action="store_true", help="render the markdown only")
     parser.add_argument("--check", action="store_true",
                         help="compare every committed report with its re-rendering")
     args = parser.parse_args(argv)

@@ -52,11 +52,15 @@ EXPERIMENTS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
+    )
     experiments = parser.add_subparsers(dest="experiment", required=True)
     for experiment in EXPERIMENTS.values():
+        # argparse formats help with %: a description's "40 %" must stay text.
+        description = experiment.description.replace("%", "%%")
         options = experiments.add_parser(
-            experiment.name, help=experiment.description, description=experiment.description)
+            experiment.name, help=description, description=description)
         options.add_argument("--csv", type=Path, help="results CSV (default: the experiment's)")
         options.add_argument("--dry-run", action="store_true", help="list the cells to run")
         options.add_argument("--n-jobs", type=int, default=1,

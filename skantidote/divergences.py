@@ -783,7 +783,9 @@ class Divergence(ABC):
         losses = losses.detach().to(torch.float32 if device == "mps" else torch.float64)
         count = len(radii)
         index = classes.detach().to(device=losses.device, dtype=torch.long)
-        p = None if ref_weights is None else _reference(losses, ref_weights, check_finite)
+        p = None if ref_weights is None else reference_distribution(
+            losses, ref_weights, check_finite
+        )
         if check_finite:
             raise_if_nonfinite(losses, "losses")
             low, high = (int(v) for v in index.aminmax())
@@ -834,7 +836,9 @@ class Divergence(ABC):
         checking the range spares a pass over the batch; only then are the losses searched,
         to say which is at fault.
         """
-        p = None if ref_weights is None else _reference(losses, ref_weights, check_finite)
+        p = None if ref_weights is None else reference_distribution(
+            losses, ref_weights, check_finite
+        )
         if p is None:
             lmin, lmax = losses.aminmax()
         else:
@@ -1309,12 +1313,29 @@ def raise_if_nonfinite(values: Tensor, name: str) -> None:
         )
 
 
-def _reference(losses: Tensor, ref_weights: Tensor, check_finite: bool) -> Tensor:
-    """The reference distribution as probabilities on the losses' device and dtype."""
+def reference_distribution(losses: Tensor, ref_weights: Tensor, check_finite: bool) -> Tensor:
+    """The reference distribution of a batch: ``ref_weights`` as probabilities, on the
+    losses' device and in their dtype.
+
+    Parameters
+    ----------
+    losses : Tensor of shape (n,)
+        The batch's per-sample losses (their shape, device and dtype only).
+    ref_weights : Tensor of shape (n,)
+        Non-negative sample weights with a positive sum.
+    check_finite : bool
+        Check that the weights are finite, non-negative and not all zero (each check
+        reads the device; off on accelerators by default).
+
+    Returns
+    -------
+    Tensor of shape (n,)
+        The weights divided by their sum, detached.
+    """
     if ref_weights.shape != losses.shape:
         raise ValueError(
-            f"ref_weights must have the losses' shape {tuple(losses.shape)}, "
-            f"got {tuple(ref_weights.shape)}."
+            f"The sample weights (ref_weights) must have the losses' shape "
+            f"{tuple(losses.shape)}, one per row, got {tuple(ref_weights.shape)}."
         )
     ref = ref_weights.detach().to(dtype=losses.dtype, device=losses.device)
     if check_finite:

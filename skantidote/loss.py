@@ -10,7 +10,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from skantidote.divergences import Divergence, DualSolution, get_divergence, raise_if_nonfinite
+from skantidote.divergences import (
+    Divergence,
+    DualSolution,
+    get_divergence,
+    raise_if_nonfinite,
+    reference_distribution,
+)
 from skantidote.robust_losses import NCERCELoss
 from skantidote.validation import check_real
 
@@ -209,7 +215,7 @@ class AntidoteLoss(nn.Module):
             raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
         self.kappa = float(kappa)
         self.max_iter = max_iter
-        self.tol = tol
+        self.tol = check_real("tol", tol, 0.0, low_open=True)
         self.warm_start = warm_start
         self.check_finite = check_finite
         self.enabled = True
@@ -252,15 +258,24 @@ class AntidoteLoss(nn.Module):
         """
         if logits.dtype in (torch.float16, torch.bfloat16):
             logits = logits.float()
-        if not self.enabled or self.radius == 0.0:
+        if sample_weight is not None and not isinstance(sample_weight, Tensor):
+            sample_weight = torch.as_tensor(sample_weight)
+        floors = self.enabled and self._floors(logits, target)
+        if not self.enabled or (self.radius == 0.0 and not floors):
             self._set_solution(None)
             return self._plain_mean(logits, target, sample_weight)
         losses = self._sample_loss(logits, target)
+        if self._checks_finite(losses):
+            self._check_class_targets(target)
         if sample_weight is not None:
             sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
         radius = self.radius
-        if self._floors(logits, target):
+        if floors:
             radius = self._floored_radius(logits.detach(), target, sample_weight)
+            if isinstance(radius, float) and radius == 0.0:
+                # Nothing to forget in this batch (a floor on a zero forget rate).
+                self._set_solution(None)
+                return self._plain_mean(logits, target, sample_weight)
         solution = self._solve(
             losses, sample_weight, self._solution if self.warm_start else None,
             target, logits.shape[1] if logits.ndim == 2 else 0, radius,
@@ -352,6 +367,12 @@ class AntidoteLoss(nn.Module):
         On CPU a float; on an accelerator a 0-d tensor that stays there.
         """
         log_thresholds = self._log_confident_thresholds
+        if len(log_thresholds) != logits.shape[1]:
+            raise ValueError(
+                f"The confident floor has {len(log_thresholds)} thresholds for "
+                f"{logits.shape[1]} classes (the logits' second dimension); give one per "
+                "class to set_confident_floor."
+            )
         if log_thresholds.device != logits.device:
             log_thresholds = log_thresholds.to(logits.device)
             self.__dict__["_log_confident_thresholds"] = log_thresholds
@@ -442,13 +463,34 @@ class AntidoteLoss(nn.Module):
             if sample_weight is None:
                 objective = losses.mean()
             else:
-                sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
-                objective = torch.dot(sample_weight, losses) / sample_weight.sum()
+                # The same checks as the reweighted path's (shape, finite, non-negative,
+                # positive sum): a fit must not fail only when its warm-up ends.
+                reference = reference_distribution(
+                    losses, sample_weight, self._checks_finite(losses)
+                )
+                objective = torch.dot(reference, losses)
         # A NaN or infinite loss makes the mean non-finite: checking the mean costs one read
         # instead of a pass over the batch, and the losses are recomputed only to say which.
-        if self._checks_finite(objective) and not math.isfinite(objective.item()):
-            raise_if_nonfinite(self._sample_loss(logits.detach(), target), "losses")
+        if self._checks_finite(objective):
+            self._check_class_targets(target)
+            if not math.isfinite(objective.item()):
+                raise_if_nonfinite(self._sample_loss(logits.detach(), target), "losses")
         return objective
+
+    def _check_class_targets(self, target: Tensor) -> None:
+        """Class indices must name classes. ``F.cross_entropy`` gives a row whose target is
+        its ``ignore_index`` (-100) a loss of zero, which the reweighting would take for
+        the best-fit row of the batch and weight most."""
+        if (
+            self._sample_loss is _cross_entropy and target.ndim == 1
+            and not target.is_floating_point() and bool((target < 0).any())
+        ):
+            negative = torch.unique(target[target < 0])[:5].tolist()
+            raise ValueError(
+                f"Class-index targets must be in [0, n_classes), got {negative}. "
+                "AntidoteLoss ignores no rows (no ignore_index): drop the rows marked to "
+                "be ignored (e.g. padding labelled -100) before the loss."
+            )
 
     def set_forget_rate(
         self, forget_rate: float | Sequence[float], per_class: bool | None = None
@@ -484,6 +526,13 @@ class AntidoteLoss(nn.Module):
         if per_class is not None and bool(per_class) != self.per_class:
             self.per_class = bool(per_class)
             self.reset()
+        if isinstance(forget_rate, Tensor | np.ndarray) and forget_rate.ndim == 0:
+            forget_rate = forget_rate.item()  # a 0-d tensor or array is one rate
+        if isinstance(forget_rate, str):
+            raise TypeError(
+                "forget_rate must be a number in [0, 1) or, with per_class=True, a "
+                f"sequence of them, one per class; got the string {forget_rate!r}."
+            )
         if isinstance(forget_rate, Sequence | Tensor | np.ndarray):
             if not self.per_class:
                 raise ValueError(
@@ -556,6 +605,12 @@ class AntidoteLoss(nn.Module):
         Tensor of shape (n,)
             The optimal weights (mean 1 under the reference distribution), detached.
         """
+        losses = torch.as_tensor(losses)
+        if not losses.is_floating_point():
+            # Weights are fractions: integer losses would truncate them.
+            losses = losses.to(torch.get_default_dtype())
+        if sample_weight is not None:
+            sample_weight = torch.as_tensor(sample_weight)
         if classes is not None and n_classes is None:
             n_classes = (
                 len(self.radius) if isinstance(self.radius, tuple) else int(classes.max()) + 1

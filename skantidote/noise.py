@@ -75,7 +75,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array, check_random_state
 
-from skantidote.validation import check_positive_int, check_real
+from skantidote.validation import check_missing_labels, check_positive_int, check_real
 
 __all__ = [
     "symmetric_noise",
@@ -110,13 +110,15 @@ def _rng(random_state):
 
 
 def _check_labels(y, name="y"):
-    """Return ``y`` as a 1-D NumPy array (lists, arrays, pandas Series)."""
+    """Return ``y`` as a 1-D NumPy array (lists, arrays, pandas Series) of labels, none
+    missing: a NaN is no class (it is not even equal to itself)."""
     y_arr = np.asarray(y)
     if y_arr.ndim != 1:
         raise ValueError(
             f"{name} must be a 1-D array of labels, got an array of shape {y_arr.shape}; "
             "pass a 1-D sequence such as a list, a 1-D NumPy array or a pandas Series."
         )
+    check_missing_labels(y_arr)
     return y_arr
 
 

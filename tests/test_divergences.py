@@ -341,7 +341,7 @@ def test_bad_inputs_are_named():
         kl.solve(torch.rand(2, 2), 0.1)
     with pytest.raises(ValueError, match="non-empty 1-D tensor, got shape \\(0,\\)"):
         kl.solve(torch.rand(0), 0.1)
-    with pytest.raises(ValueError, match="ref_weights must have the losses' shape"):
+    with pytest.raises(ValueError, match=r"\(ref_weights\) must have the losses' shape"):
         kl.solve(torch.rand(3), 0.1, ref_weights=torch.ones(4))
     with pytest.raises(ValueError, match="non-negative with a positive sum"):
         kl.solve(torch.rand(3), 0.1, ref_weights=torch.tensor([1.0, -1.0, 1.0]))

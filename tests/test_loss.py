@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -489,3 +490,72 @@ def test_confident_floor_leaves_per_class_balls_and_regression_alone():
 def test_confident_floor_names_bad_thresholds(thresholds, match):
     with pytest.raises(ValueError, match=match):
         AntidoteLoss(forget_rate=0.1).set_confident_floor(thresholds)
+
+
+@pytest.mark.parametrize("forget_rate", [0.0, 0.3])
+def test_sample_weights_are_checked_alike_with_and_without_reweighting(forget_rate):
+    """A warm-up (or a zero rate) must not accept what the reweighted epochs refuse."""
+    criterion = AntidoteLoss(forget_rate=forget_rate)
+    logits, target = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    for bad, message in [
+        (torch.zeros(4), "non-negative with a positive sum"),
+        (torch.tensor([1.0, -1.0, 1.0, 1.0]), "non-negative with a positive sum"),
+        (torch.ones(3), r"must have the losses' shape \(4,\), one per row, got \(3,\)"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            criterion(logits, target, bad)
+    # Arrays and lists are weights like tensors.
+    weights = [1.0, 2.0, 0.5, 1.0]
+    expected = criterion(logits, target, torch.tensor(weights))
+    torch.testing.assert_close(criterion(logits, target, weights), expected)
+    torch.testing.assert_close(
+        criterion(logits, target, torch.tensor(weights).numpy()), expected
+    )
+    if forget_rate == 0.0:
+        plain = F.cross_entropy(logits, target, reduction="none")
+        torch.testing.assert_close(
+            expected, (plain * torch.tensor(weights)).sum() / sum(weights)
+        )
+
+
+@pytest.mark.parametrize("forget_rate", [0.0, 0.3])
+def test_rows_marked_to_be_ignored_are_refused_not_weighted(forget_rate):
+    # cross_entropy gives a target of -100 a zero loss: reweighted, it would weigh most.
+    criterion = AntidoteLoss(forget_rate=forget_rate)
+    target = torch.tensor([0, 1, 2, -100] * 4)
+    with pytest.raises(ValueError, match=r"in \[0, n_classes\), got \[-100\].*ignore_index"):
+        criterion(torch.randn(16, 3), target)
+
+
+def test_the_confident_floor_applies_at_a_zero_forget_rate():
+    criterion = AntidoteLoss(forget_rate=0.0)
+    criterion.set_confident_floor([0.9, 0.9])
+    logits = torch.tensor([[4.0, 0.0], [4.0, 0.0], [0.0, 4.0], [0.0, 4.0]])
+    criterion(logits, torch.tensor([0, 1, 1, 0]))  # two rows confidently the other class
+    assert float(criterion.divergence_) == pytest.approx(criterion.family.radius(0.5))
+    # No row confidently in another class: nothing to forget, the plain mean.
+    target = torch.tensor([0, 0, 1, 1])
+    torch.testing.assert_close(criterion(logits, target), F.cross_entropy(logits, target))
+    assert criterion.weights_ is None
+    # A floor for another number of classes is named, not broadcast.
+    criterion.set_confident_floor([0.9, 0.9, 0.9])
+    with pytest.raises(ValueError, match="3 thresholds for 2 classes"):
+        criterion(logits, target)
+
+
+def test_weights_of_integer_losses_are_fractions():
+    criterion = AntidoteLoss(forget_rate=0.3)
+    torch.testing.assert_close(
+        criterion.weights(torch.tensor([1, 2, 3])),
+        criterion.weights(torch.tensor([1.0, 2.0, 3.0])),
+    )
+
+
+def test_forget_rates_of_other_types():
+    expected = AntidoteLoss(forget_rate=0.25).radius
+    for rate in (torch.tensor(0.25), np.array(0.25), np.float32(0.25)):
+        assert AntidoteLoss(forget_rate=rate).radius == pytest.approx(expected)
+    with pytest.raises(TypeError, match="got the string '0.25'"):
+        AntidoteLoss(forget_rate="0.25")
+    with pytest.raises(ValueError, match="tol must be a finite number in \\(0, inf\\)"):
+        AntidoteLoss(forget_rate=0.25, tol=float("nan"))

@@ -818,3 +818,21 @@ def test_class_conditional_noise_seeding():
         class_conditional_noise(y, 0.7)
     with pytest.raises(ValueError, match="at least 2 distinct classes"):
         class_conditional_noise([1, 1, 1], 0.1)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda y: symmetric_noise(y, 0.2, random_state=0),
+        lambda y: pair_noise(y, 0.2, random_state=0),
+        lambda y: class_conditional_noise(y, 0.2, random_state=0),
+        lambda y: instance_noise(np.arange(len(y), dtype=float)[:, None], y, 0.2,
+                                 random_state=0),
+    ],
+    ids=["symmetric", "pair", "class_conditional", "instance"],
+)
+def test_a_missing_label_is_named_not_taken_for_a_class(corrupt):
+    # NaN is not equal to itself: taken for a class, it made contradictory messages.
+    y = np.array([0.0, 1.0, 2.0, np.nan] * 10)
+    with pytest.raises(ValueError, match="10 missing labels .* first at position 3"):
+        corrupt(y)
