@@ -260,6 +260,14 @@ class AntidoteLoss(nn.Module):
             logits = logits.float()
         if sample_weight is not None and not isinstance(sample_weight, Tensor):
             sample_weight = torch.as_tensor(sample_weight)
+        if logits.ndim > 2 and self._sample_loss is _cross_entropy:
+            # Refused in the warm-up too, where cross-entropy alone would take it.
+            raise ValueError(
+                f"AntidoteLoss weights rows: logits must have shape (n, n_classes), got "
+                f"{tuple(logits.shape)}. For per-position outputs (sequences, images), "
+                "flatten the positions into rows: logits.movedim(1, -1).reshape(-1, C) "
+                "with target.reshape(-1)."
+            )
         floors = self.enabled and self._floors(logits, target)
         if not self.enabled or (self.radius == 0.0 and not floors):
             self._set_solution(None)

@@ -559,3 +559,11 @@ def test_forget_rates_of_other_types():
         AntidoteLoss(forget_rate="0.25")
     with pytest.raises(ValueError, match="tol must be a finite number in \\(0, inf\\)"):
         AntidoteLoss(forget_rate=0.25, tol=float("nan"))
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_per_position_logits_are_refused_in_and_after_the_warm_up(enabled):
+    criterion = AntidoteLoss(forget_rate=0.2)
+    criterion.enabled = enabled
+    with pytest.raises(ValueError, match=r"shape \(n, n_classes\), got \(4, 3, 5\)"):
+        criterion(torch.randn(4, 3, 5), torch.randint(0, 3, (4, 5)))
