@@ -630,6 +630,54 @@ class AntidoteLoss(nn.Module):
         """Forget the warm start and the last batch's diagnostics."""
         self._set_solution(None)
 
+    def get_extra_state(self) -> dict:
+        """What a run sets on the criterion, for ``state_dict``: the radius (one, or one
+        per class, e.g. from ``set_forget_rate`` at an estimate), the classes' kept
+        shares, the confident floor and whether it reweights (off in a warm-up).
+
+        A checkpoint taken mid-run (skorch's ``Checkpoint`` saves the criterion's
+        ``state_dict``) then resumes at the same radius, not the constructor's.
+
+        Returns
+        -------
+        dict
+            Plain floats, lists and booleans, which ``torch.load(weights_only=True)``
+            reads back.
+
+        Examples
+        --------
+        >>> from skantidote import AntidoteLoss
+        >>> trained = AntidoteLoss(forget_rate=0.2)
+        >>> trained.set_forget_rate(0.35)
+        >>> resumed = AntidoteLoss(forget_rate=0.2)
+        >>> _ = resumed.load_state_dict(trained.state_dict())
+        >>> resumed.radius == trained.radius
+        True
+        """
+        shares = self.__dict__.get("_kept_shares")
+        thresholds = self.confident_thresholds
+        return {
+            "radius": list(self.radius) if isinstance(self.radius, tuple) else self.radius,
+            "per_class": self.per_class,
+            "kept_shares": None if shares is None else shares.tolist(),
+            "confident_thresholds": None if thresholds is None else thresholds.tolist(),
+            "enabled": self.enabled,
+        }
+
+    def set_extra_state(self, state: dict) -> None:
+        """Restore what :meth:`get_extra_state` saved (``load_state_dict`` calls it)."""
+        radius = state["radius"]
+        self.per_class = bool(state["per_class"])
+        self.radius = tuple(float(r) for r in radius) if isinstance(radius, list) else float(radius)
+        shares = state["kept_shares"]
+        self._kept_shares = (
+            None if shares is None else torch.tensor(shares, dtype=torch.float64)
+        )
+        self.__dict__["_kept_shares_cast"] = None
+        self.set_confident_floor(state["confident_thresholds"])
+        self.enabled = bool(state["enabled"])
+        self.reset()
+
     def _set_solution(
         self, solution: DualSolution | None, sample_weight: Tensor | None = None
     ) -> None:

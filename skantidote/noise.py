@@ -75,6 +75,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array, check_random_state
 
+from skantidote.exceptions import external_stacklevel
 from skantidote.validation import check_missing_labels, check_positive_int, check_real
 
 __all__ = [
@@ -100,6 +101,11 @@ CIFAR10_ASYMMETRIC_MAP: dict[int, int] = {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}
 # ---------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------
+
+
+#: Symmetric and pair noise flip ``int(rate * n_k)`` rows of every class ``k``; below this
+#: share of ``rate`` the rounding has eaten the noise (small classes), and they warn.
+ROUNDING_SHORTFALL_WARNING = 0.9
 
 
 def _rng(random_state):
@@ -165,6 +171,17 @@ def _per_class_flips(codes, n_classes, rate, rng, target):
             continue
         chosen = rng.choice(idx, size=m, replace=False)
         noisy[chosen] = target(k, m)
+    flipped = float(np.mean(noisy != codes))
+    if flipped < ROUNDING_SHORTFALL_WARNING * rate:
+        smallest = int(np.bincount(codes, minlength=n_classes).min())
+        warnings.warn(
+            f"rate={rate:g} corrupted {flipped:.1%} of the labels: each class flips "
+            f"int(rate * its rows) of its rows, which rounds down to few or none in small "
+            f"classes (the smallest has {smallest} rows). Use a larger rate or more rows per "
+            "class, or transition_noise with a noise matrix (which draws each row's label).",
+            UserWarning,
+            stacklevel=external_stacklevel(),
+        )
     return noisy
 
 

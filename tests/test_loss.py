@@ -567,3 +567,22 @@ def test_per_position_logits_are_refused_in_and_after_the_warm_up(enabled):
     criterion.enabled = enabled
     with pytest.raises(ValueError, match=r"shape \(n, n_classes\), got \(4, 3, 5\)"):
         criterion(torch.randn(4, 3, 5), torch.randint(0, 3, (4, 5)))
+
+
+def test_state_dict_carries_what_a_run_set(tmp_path):
+    """A checkpoint resumes at the run's radius, shares and floor, not the constructor's."""
+    trained = AntidoteLoss(forget_rate=0.1, per_class=True)
+    trained.set_forget_rate([0.1, 0.4, 0.2])
+    trained.enabled = False
+    floored = AntidoteLoss(forget_rate=0.3)
+    floored.set_confident_floor([0.9, 0.6, 0.7])
+    logits, target = torch.randn(32, 3), torch.randint(0, 3, (32,))
+    for source in (trained, floored):
+        torch.save(source.state_dict(), tmp_path / "criterion.pt")
+        resumed = AntidoteLoss(forget_rate=0.2)
+        resumed.load_state_dict(torch.load(tmp_path / "criterion.pt", weights_only=True))
+        assert resumed.radius == source.radius and resumed.per_class == source.per_class
+        assert resumed.enabled == source.enabled
+        source.enabled = resumed.enabled = True
+        torch.testing.assert_close(resumed(logits, target), source(logits, target))
+        torch.testing.assert_close(resumed.weights_, source.weights_)

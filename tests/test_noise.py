@@ -1,5 +1,7 @@
 """Tests for skantidote.noise (synthetic label-noise injection)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -836,3 +838,15 @@ def test_a_missing_label_is_named_not_taken_for_a_class(corrupt):
     y = np.array([0.0, 1.0, 2.0, np.nan] * 10)
     with pytest.raises(ValueError, match="10 missing labels .* first at position 3"):
         corrupt(y)
+
+
+@pytest.mark.parametrize("corrupt", [symmetric_noise, pair_noise], ids=["symmetric", "pair"])
+def test_rounding_that_eats_the_noise_warns(corrupt):
+    # 50 classes of 4 rows: int(0.2 * 4) = 0 flips per class.
+    y = np.repeat(np.arange(50), 4)
+    with pytest.warns(UserWarning, match=r"rate=0.2 corrupted 0.0% .*smallest has 4 rows"):
+        _, mask = corrupt(y, 0.2, random_state=0)
+    assert not mask.any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        corrupt(np.repeat(np.arange(10), 100), 0.2, random_state=0)  # exact: no warning
