@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_sample_weight
 from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
+from skorch.utils import noop
 from torch import nn
 
 from skantidote.callbacks.diagnostics import ReweightingDiagnostics
@@ -168,7 +169,8 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
         extra = {k: v for k, v in params.items() if k.startswith(KWARG_PREFIXES)}
         for key, value in extra.items():
             if key not in self._extra_keys:
-                self._extra_keys.append(key)
+                # A new list, not an append: a shallow copy (copy.copy) shares the old one.
+                self._extra_keys = [*self._extra_keys, key]
             setattr(self, key, value)
         rest = {k: v for k, v in params.items() if k not in extra}
         if rest:
@@ -238,6 +240,20 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
 
     # ------------------------------------------------------------------ fitting
 
+    @staticmethod
+    def _checked_sample_weight(sample_weight, X) -> np.ndarray:
+        """``sample_weight`` as float32, one non-negative weight per row of ``X``, some
+        positive (scikit-learn's checks and messages)."""
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
+        if not (sample_weight > 0).any():
+            raise ValueError(
+                "sample_weight is 0 for every row: there is nothing to train on; give "
+                "positive weights to the rows to train on."
+            )
+        return sample_weight
+
     def _fit(
         self, X, y_fit, sample_weight, *, n_outputs, continue_, partial, stratify, fitted
     ):
@@ -249,15 +265,8 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
         """
         weights_given = sample_weight is not None
         if weights_given:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
+            sample_weight = self._checked_sample_weight(sample_weight, X)
             keep = sample_weight > 0
-            if not keep.any():
-                raise ValueError(
-                    "sample_weight is 0 for every row: there is nothing to train on; give "
-                    "positive weights to the rows to train on."
-                )
         # Zero-weight rows have no mass in the reference distribution: leaving them out is
         # exact and avoids minibatches without any mass. Without weights X is not copied,
         # and unit weights (the uniform reference) are not fed at all.
@@ -465,6 +474,10 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
                 net_class = self.accelerated_net_class
             # Accelerate places the module and batches itself; skorch wants device=None.
             kwargs.update(accelerator=self.accelerator, device=None)
+            if not self.verbose:
+                # skorch prints to a sink other than print (accelerate's, on the main
+                # process only) whatever the verbosity.
+                kwargs.update(callbacks__print_log__sink=noop)
         return net_class(**kwargs)
 
     def _criterion(self):

@@ -28,7 +28,8 @@ class VersionedPickleMixin:
     """
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: object.__getstate__ may return the live __dict__ itself.
+        state = dict(super().__getstate__())
         state["_skantidote_version"] = version.__version__
         return state
 

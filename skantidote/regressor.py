@@ -323,6 +323,9 @@ class AntidoteRegressor(RegressorMixin, AntidoteNetEstimator):
                 )
             mean, scale = self.target_mean_, self.target_scale_
         else:
+            if sample_weight is not None:
+                # Checked before it weights the targets' standardisation.
+                sample_weight = self._checked_sample_weight(sample_weight, X)
             mean, scale = _standardisation(y2d, sample_weight)
         y_fit = ((y2d - mean) / scale).astype(np.float32)
         self._fit(

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import threading
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 __all__ = ["draw_seed", "local_torch_rng"]
+
+#: torch has one global generator per device: blocks that fork it in threads of one
+#: process would save and restore each other's states, so they take turns.
+_GLOBAL_RNG_TURN = threading.RLock()
 
 
 def draw_seed(random_state) -> int:
@@ -45,17 +50,20 @@ def draw_seed(random_state) -> int:
 
 
 @contextlib.contextmanager
-def local_torch_rng(device: torch.device, seed: int | None = None) -> Iterator[None]:
+def local_torch_rng(device: torch.device | str, seed: int | None = None) -> Iterator[None]:
     """Restore the caller's global torch RNG state after the block; seed it inside.
 
     Parameter initialisation, dropout and the DataLoader's shuffling all draw from torch's
     global generators -- and every DataLoader iteration draws a base seed from them, even
     without shuffling, so prediction does too. Forking makes a fit reproducible from
-    ``random_state`` without any side effect on the user's RNG.
+    ``random_state`` without any side effect on the user's RNG. Those generators are the
+    process's, so blocks in different threads (a ``threading`` joblib backend, a Dask
+    worker with several threads, a threaded server) run one at a time: each would
+    otherwise restore the others' generators mid-fit.
 
     Parameters
     ----------
-    device : torch.device
+    device : torch.device or str
         The device trained on; on CUDA its generator is forked (and seeded) too.
     seed : int, optional
         Seed of the generators inside the block; ``None`` leaves them as they are.
@@ -70,10 +78,11 @@ def local_torch_rng(device: torch.device, seed: int | None = None) -> Iterator[N
     >>> bool((torch.random.get_rng_state() == before).all())
     True
     """
+    device = torch.device(device)
     cuda = []
     if device.type == "cuda":
         cuda = [device.index if device.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=cuda):
+    with _GLOBAL_RNG_TURN, torch.random.fork_rng(devices=cuda):
         if seed is not None:
             torch.default_generator.manual_seed(seed)
             for index in cuda:

@@ -1,5 +1,6 @@
 """The training engine shared by the estimators: warm-up length, callbacks, criteria."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -88,6 +89,14 @@ def test_unknown_extra_parameter_names_the_valid_prefixes(blobs):
     with pytest.raises(ValueError, match="'iterator_train'"):
         tiny(net__x=1).fit(X, y)
 
+
+def test_extra_parameters_set_on_a_copy_stay_on_the_copy():
+    original = AntidoteClassifier(module__dropout=0.1)
+    duplicate = copy.copy(original)
+    duplicate.set_params(optimizer__eps=1e-3)
+    assert "optimizer__eps" in duplicate.get_params()
+    assert "optimizer__eps" not in original.get_params()
+    assert original.get_params()["module__dropout"] == 0.1
 
 def test_sample_weights_are_the_criterions_weights_of_the_whole_set(blobs):
     X, y = blobs

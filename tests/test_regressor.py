@@ -266,3 +266,13 @@ def test_invalid_parameters_and_inputs():
         AntidoteRegressor(module="cnn").fit(X, y)
     with pytest.raises(ValueError, match="could not convert|numeric"):
         AntidoteRegressor(**FAST).fit(X, np.array(["a"] * 50))
+
+
+def test_bad_sample_weights_get_scikit_learn_s_message_before_any_use():
+    # The targets' standardisation uses the weights: they are checked first.
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    reg = AntidoteRegressor(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(10,\), expected \(50,\)"):
+        reg.fit(X, y, sample_weight=np.ones(10))
+    with pytest.raises(ValueError, match="Negative values"):
+        reg.fit(X, y, sample_weight=-np.ones(50))

@@ -304,6 +304,9 @@ def test_saved_model_refuses_another_major_version(data, monkeypatch):
     clf = tiny().fit(X, y)
     state = clf.__getstate__()
     assert state["_skantidote_version"] == skantidote.__version__
+    # Saving does not change the estimator being saved.
+    pickle.dumps(clf)
+    assert "_skantidote_version" not in vars(clf)
     # Same major version: loads.
     same = AntidoteClassifier.__new__(AntidoteClassifier)
     same.__setstate__(dict(state))

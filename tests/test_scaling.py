@@ -46,7 +46,7 @@ def test_grid_search_on_a_dask_cluster(blobs):
     assert set(search.predict(X)) <= set(search.classes_)
 
 
-def test_accelerate_single_process_cpu(blobs):
+def test_accelerate_single_process_cpu(blobs, capsys):
     accelerate = pytest.importorskip("accelerate")
 
     from skantidote.net import AcceleratedAntidoteNet
@@ -56,6 +56,7 @@ def test_accelerate_single_process_cpu(blobs):
         hidden_layer_sizes=(8,), max_epochs=3, warmup_epochs=1, batch_size=32, lr=1e-2,
         random_state=0, accelerator=accelerate.Accelerator(cpu=True),
     ).fit(X, y)
+    assert capsys.readouterr().out == ""  # verbose=0 prints nothing, as without it
     assert isinstance(clf.net_, AcceleratedAntidoteNet)
     assert clf.net_.device is None  # device placement is Accelerate's
     assert len(clf.history_) == 3
