@@ -16,6 +16,7 @@ bad values or rows, and what would be valid.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
@@ -291,6 +292,17 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
     features = features.drop(columns=empty)
+    for column in features.columns:
+        values = features[column]
+        if pd.api.types.is_complex_dtype(values):
+            raise TableError(
+                f"column {column!r} holds complex numbers, which the network cannot take: "
+                "split it into real and imaginary (or magnitude and phase) columns"
+            )
+        if pd.api.types.is_object_dtype(values) and _holds_numbers_only(values):
+            # Numbers kept as Python objects (Decimal from SQL, JSON) are numbers, not
+            # categories or identifiers.
+            features[column] = values.astype(float)
     identifiers = [c for c in features.columns if _is_identifier(features[c])]
     features = features.drop(columns=identifiers)
     if features.shape[1] == 0:
@@ -333,6 +345,15 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
         once = counts == 1
         single = dict(zip(classes[once].tolist(), frame.index[first_row[once]], strict=True))
     return PreparedTable(features, y, numeric, categorical, empty, task, identifiers, single)
+
+
+def _holds_numbers_only(values: pd.Series) -> bool:
+    """Whether every value of an object column that is not missing is a real number."""
+    present = values.dropna()
+    return len(present) > 0 and all(
+        isinstance(v, numbers.Number) and not isinstance(v, bool | np.bool_ | complex)
+        for v in present
+    )
 
 
 def _is_identifier(values: pd.Series) -> bool:
@@ -412,11 +433,14 @@ def restore_dtype(values: np.ndarray, original: pd.Series) -> np.ndarray:
 
     Returns
     -------
-    values : numpy.ndarray
+    values : numpy.ndarray or pandas.api.extensions.ExtensionArray
         ``values`` cast to the dtype of ``original`` if that is numeric or boolean and
-        the cast is possible (floats going to an integer column are rounded to the
-        nearest integer first, halves to even, instead of truncated); otherwise
-        ``values`` unchanged.
+        the cast is possible: floats going to an integer column are rounded to the
+        nearest integer first (halves to even) instead of truncated, and clipped to the
+        dtype's range instead of wrapped around (a count predicted at -0.6 is 0 in a
+        ``uint8`` column, not 255); a nullable dtype (``"Int64"``, ``"boolean"``) comes
+        back as a pandas array of it. Otherwise (other columns, or NaN for a plain
+        integer column) ``values`` unchanged.
 
     Examples
     --------
@@ -427,18 +451,25 @@ def restore_dtype(values: np.ndarray, original: pd.Series) -> np.ndarray:
     dtype('int32')
     >>> restore_dtype(np.array([2.7, 40.2]), pd.Series([3, 41]))  # predicted counts
     array([ 3, 40])
+    >>> restore_dtype(np.array([-0.6, 300.2]), pd.Series([1, 2], dtype="uint8"))
+    array([  0, 255], dtype=uint8)
     >>> restore_dtype(np.array(["a", "b"], dtype=object), pd.Series(["b", "a"]))
     array(['a', 'b'], dtype=object)
     """
-    if pd.api.types.is_numeric_dtype(original) or pd.api.types.is_bool_dtype(original):
-        cast = values
-        if pd.api.types.is_integer_dtype(original) and np.issubdtype(values.dtype, np.floating):
-            cast = np.rint(values)
-        try:
-            return cast.astype(original.dtype)
-        except (TypeError, ValueError):
-            return values
-    return values
+    dtype = original.dtype
+    if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+        return values
+    nullable = isinstance(dtype, pd.api.extensions.ExtensionDtype)
+    cast = values
+    if pd.api.types.is_integer_dtype(dtype) and np.issubdtype(values.dtype, np.floating):
+        if not nullable and not np.isfinite(values).all():
+            return values  # NaN or inf is no integer: the column stays floats
+        limits = np.iinfo(dtype.numpy_dtype if nullable else dtype)
+        cast = np.clip(np.rint(values), limits.min, limits.max)
+    try:
+        return pd.array(cast, dtype=dtype) if nullable else cast.astype(dtype)
+    except (TypeError, ValueError):
+        return values
 
 
 def target_issues(y: np.ndarray, predictions: np.ndarray, weights: np.ndarray, *,

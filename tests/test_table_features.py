@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -367,3 +369,30 @@ def test_target_issues_bad_forget_rate(forget_rate):
 def test_target_issues_arrays_of_different_shapes():
     with pytest.raises(ValueError, match=r"got shapes \(3,\), \(2,\) and \(3,\)"):
         target_issues(np.zeros(3), np.zeros(2), np.ones(3))
+
+
+def test_numbers_kept_as_objects_are_numeric_features():
+    frame = pd.DataFrame({
+        "amount": [Decimal(i) / 7 for i in range(6)],  # as from SQL: Python objects
+        "count": pd.Series([1.0, 2, None, 4, 5, 6], dtype=object),
+        "label": list("ababab"),
+    })
+    prepared = prepare_table(frame, "label")
+    assert prepared.numeric == ["amount", "count"] and prepared.identifier_columns == []
+    np.testing.assert_allclose(prepared.X["amount"], np.arange(6) / 7)
+    with pytest.raises(TableError, match="column 'c' holds complex numbers"):
+        prepare_table(frame.assign(c=np.full(6, 1 + 2j)), "label")
+
+
+def test_restored_integers_are_clipped_not_wrapped():
+    counts = pd.Series([1, 2], dtype="uint8")
+    np.testing.assert_array_equal(restore_dtype(np.array([-0.6, 300.2]), counts), [0, 255])
+    # NaN is no integer: a plain integer column gets the floats back ...
+    restored = restore_dtype(np.array([1.0, np.nan]), pd.Series([1, 2]))
+    assert restored.dtype == np.float64
+    # ... a nullable one keeps its dtype, with NA.
+    nullable = restore_dtype(np.array([1.4, np.nan]), pd.Series([1, 2], dtype="Int64"))
+    assert nullable.dtype == "Int64" and nullable[0] == 1 and pd.isna(nullable[1])
+    assert restore_dtype(np.array([1.0, 0.0]), pd.Series([True], dtype="boolean")).dtype == (
+        "boolean"
+    )
