@@ -14,7 +14,6 @@ they carry large losses and are "forgotten".
 from __future__ import annotations
 
 import numpy as np
-import torch
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
@@ -24,7 +23,7 @@ from skantidote.engine import AntidoteNetEstimator
 from skantidote.exceptions import NonFiniteLossError, external_stacklevel
 from skantidote.loss import AntidoteLoss
 from skantidote.modules import CNN, MLP
-from skantidote.net import AntidoteNet, net_device
+from skantidote.net import AntidoteNet, net_device, probabilities_from_logits
 from skantidote.reproducibility import local_torch_rng
 from skantidote.validation import check_missing_labels, naming_non_numeric_columns
 
@@ -34,14 +33,6 @@ _BUILTIN_MODULES = {"mlp": MLP, "cnn": CNN}
 # Sparse input is converted to CSR, whose rows a minibatch selects without scanning the
 # other rows (a CSC matrix's rows cost a pass over all its non-zeros per minibatch).
 _SPARSE_FORMAT = "csr"
-
-
-def _softmax(logits: torch.Tensor) -> torch.Tensor:
-    """Class probabilities from logits, computed in float64 so that rows sum to 1.
-
-    A module-level function (not a lambda) so that fitted estimators pickle.
-    """
-    return torch.softmax(logits.to(torch.float64), dim=-1)
 
 
 class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
@@ -462,7 +453,7 @@ class AntidoteClassifier(ClassifierMixin, AntidoteNetEstimator):
         return dict(
             module=module,
             classes=list(range(n_outputs)),
-            predict_nonlinearity=_softmax,
+            predict_nonlinearity=probabilities_from_logits,
             **kwargs,
         )
 

@@ -58,6 +58,11 @@ __all__ = ["HISTORY_KEYS", "KWARG_PREFIXES", "OPTIMIZERS", "AntidoteNetEstimator
 
 #: Optimizers by name.
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+#: The criterion parameters that an estimator sets from its own parameters of the same
+#: name when it configures an AntidoteLoss: given again as ``criterion__*`` they would be
+#: overridden (forget_rate="auto" sets the rate every epoch) or clash (AntidoteLoss takes
+#: one of the two).
+_OWN_CRITERION_PARAMETERS = ("forget_rate", "delta")
 #: Extra keyword arguments the estimators accept, skorch style, by what they configure.
 KWARG_PREFIXES = (
     "module__", "optimizer__", "criterion__", "iterator_train__", "iterator_valid__"
@@ -195,6 +200,18 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
                     "must be named '<target>__<name>' with <target> one of "
                     f"{[p[:-2] for p in KWARG_PREFIXES]}, e.g. 'module__dropout' or "
                     "'optimizer__momentum'."
+                )
+        if self._configures_criterion():
+            own = [
+                key for key in self._extra_params()
+                if key.removeprefix("criterion__") in _OWN_CRITERION_PARAMETERS
+            ]
+            if own:
+                plain = own[0].removeprefix("criterion__")
+                raise ValueError(
+                    f"{name} sets its AntidoteLoss's {plain} from its own parameters "
+                    f"({', '.join(_OWN_CRITERION_PARAMETERS)}); {own[0]} would be "
+                    f"overridden or clash with them: pass {plain}= instead."
                 )
         if self.module == "cnn" and "module__input_shape" not in self._extra_params():
             raise ValueError(

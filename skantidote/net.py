@@ -34,6 +34,7 @@ __all__ = [
     "module_state_copy",
     "net_device",
     "net_input",
+    "probabilities_from_logits",
     "resolve_device",
 ]
 
@@ -284,6 +285,32 @@ class AntidoteNetMixin:
 
 
 
+def probabilities_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Class probabilities from logits, computed in float64 so that rows sum to 1.
+
+    The prediction nonlinearity of :class:`AntidoteNet` and of the classifier: their
+    modules return logits. A module-level function (not a lambda) so that fitted nets
+    pickle.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n, n_classes)
+
+    Returns
+    -------
+    Tensor of shape (n, n_classes), float64
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skantidote.net import probabilities_from_logits
+    >>> proba = probabilities_from_logits(torch.tensor([[0.0, 0.0], [2.0, 0.0]]))
+    >>> proba[0].tolist(), proba.dtype
+    ([0.5, 0.5], torch.float64)
+    """
+    return torch.softmax(logits.to(torch.float64), dim=-1)
+
+
 class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
     """skorch classifier that passes per-row sample weights to its criterion.
 
@@ -308,8 +335,17 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
 
     Parameters
     ----------
+    module : torch.nn.Module class or instance
+        A network that returns logits.
     *args, **kwargs
         Those of ``skorch.NeuralNetClassifier``.
+    criterion : loss class or instance, default=torch.nn.CrossEntropyLoss
+        A loss of logits (skorch's classifier defaults to ``NLLLoss`` of probabilities,
+        which ``get_loss`` here does not take the log of).
+    predict_nonlinearity : callable or "auto", default=probabilities_from_logits
+        From the module's logits to ``predict_proba``'s probabilities, whatever the
+        criterion (skorch's ``"auto"`` knows only its own losses, and would return the
+        logits of an :class:`~skantidote.loss.AntidoteLoss` net).
 
     Examples
     --------
@@ -325,9 +361,19 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
     ...     criterion__forget_rate=0.1, max_epochs=2, train_split=None, verbose=0,
     ... )
     >>> _ = net.fit(net_input(X, np.ones(64, dtype=np.float32)), y)
-    >>> net.predict_proba(X).shape
-    (64, 2)
+    >>> proba = net.predict_proba(X)
+    >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+    ((64, 2), True)
     """
+
+    def __init__(
+        self, module, *args, criterion=nn.CrossEntropyLoss,
+        predict_nonlinearity=probabilities_from_logits, **kwargs,
+    ):
+        super().__init__(
+            module, *args, criterion=criterion, predict_nonlinearity=predict_nonlinearity,
+            **kwargs,
+        )
 
 
 class AntidoteRegressorNet(AntidoteNetMixin, NeuralNetRegressor):

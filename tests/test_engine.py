@@ -90,6 +90,15 @@ def test_unknown_extra_parameter_names_the_valid_prefixes(blobs):
         tiny(net__x=1).fit(X, y)
 
 
+@pytest.mark.parametrize("key, own", [("criterion__forget_rate", "forget_rate="),
+                                      ("criterion__delta", "delta=")])
+def test_the_estimator_s_own_criterion_parameters_are_not_taken_twice(blobs, key, own):
+    # criterion__forget_rate was silently overridden by "auto"; criterion__delta clashed
+    # with a forget rate the user never gave.
+    X, y = blobs
+    with pytest.raises(ValueError, match=f"{key} would be overridden .* pass {own} instead"):
+        tiny(**{key: 0.3}).fit(X, y)
+
 def test_extra_parameters_set_on_a_copy_stay_on_the_copy():
     original = AntidoteClassifier(module__dropout=0.1)
     duplicate = copy.copy(original)

@@ -245,3 +245,19 @@ def test_sparse_rows_through_accelerate(sparse_data):
         torch.manual_seed(0)
         nets.append(net.fit(net_input(features, np.ones(96, dtype=np.float32)), y))
     torch.testing.assert_close(nets[0].forward(X), nets[1].forward(X.toarray()))
+
+
+def test_a_net_without_a_criterion_trains_on_logits_and_predicts_probabilities():
+    # skorch's classifier defaults to NLLLoss of probabilities, which on logits ran to NaN.
+    from skantidote.modules import MLP
+    from skantidote.net import AntidoteNet
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    net = AntidoteNet(MLP, module__n_features=4, module__n_classes=2, max_epochs=30,
+                      lr=0.05, train_split=None, verbose=0).fit(X, y)
+    assert np.isfinite([row["train_loss"] for row in net.history]).all()
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba >= 0).all() and (net.predict(X) == y).mean() > 0.8
