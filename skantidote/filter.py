@@ -285,7 +285,12 @@ class NoisyLabelFilter(BaseCleaningSampler):
         y : array-like, Series or Categorical of shape (n_samples,)
             The possibly noisy labels.
         **params : dict
-            Passed to the estimator's ``fit`` (e.g. ``sample_weight``).
+            Passed to the estimator's ``fit`` (e.g. ``sample_weight``). Inside an
+            imbalanced-learn ``Pipeline`` they do not reach this method: the pipeline
+            routes ``step__param`` arguments to ``fit`` methods only, and would not cut
+            a later step's weights down to the kept rows. To clean with weights, call
+            ``fit_resample`` on its own, then fit the rest on the rows it returns
+            (``sample_indices_`` selects their weights).
 
         Returns
         -------

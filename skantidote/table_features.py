@@ -542,7 +542,7 @@ def target_issues(y: np.ndarray, predictions: np.ndarray, weights: np.ndarray, *
     residual = y - predictions
     if isinstance(forget_rate, str) and forget_rate == "auto":
         flagged = weights < FORGOTTEN_WEIGHT
-    elif (isinstance(forget_rate, (int, float)) and not isinstance(forget_rate, bool)
+    elif (isinstance(forget_rate, numbers.Real) and not isinstance(forget_rate, bool | np.bool_)
           and 0.0 <= forget_rate < 1.0):
         # Lowest weight first, then largest absolute residual, then position.
         order = np.lexsort((-np.abs(residual), weights))

@@ -396,3 +396,11 @@ def test_restored_integers_are_clipped_not_wrapped():
     assert restore_dtype(np.array([1.0, 0.0]), pd.Series([True], dtype="boolean")).dtype == (
         "boolean"
     )
+
+
+def test_target_issues_takes_numpy_rates():
+    y = np.arange(5.0)
+    flagged = target_issues(y, np.zeros(5), np.ones(5), forget_rate=np.float32(0.4))
+    assert flagged["is_label_issue"].sum() == 2
+    with pytest.raises(ValueError, match="forget_rate must be 'auto' or a number"):
+        target_issues(y, np.zeros(5), np.ones(5), forget_rate=np.bool_(True))
