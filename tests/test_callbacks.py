@@ -10,7 +10,7 @@ import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback
 
-from skantidote import AntidoteClassifier
+from skantidote import AntidoteClassifier, AntidoteRegressor
 from skantidote.callbacks import (
     EarlyStopping,
     FiniteLossGuard,
@@ -600,3 +600,44 @@ def test_residual_estimate_holds_the_start_rate_then_follows_the_estimate():
     # The shifted rows lie beyond the cut of three clean standard deviations.
     assert 3.0 > 3 * estimate.residual_scale_
     assert net.history[-1]["noise_estimate"] == pytest.approx(estimate.history_[-1])
+
+
+class _PendingBound(Callback):
+    """Records the most batches the noise estimate held at once."""
+
+    def __init__(self):
+        self.most = 0
+
+    def on_batch_end(self, net, **kwargs):
+        estimate = dict(net.callbacks_)["noise_rate"]
+        held = getattr(estimate, "_pending_logits", None)
+        if held is None:
+            held = estimate._predictions
+        self.most = max(self.most, len(held))
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_the_estimates_hold_a_bounded_number_of_batches(monkeypatch, estimator):
+    """Thousands of kept outputs pinned the heap (290 MB more on 300,000 rows); holding at
+    most PENDING_BATCHES changes nothing but the order of the sums."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    y[:60] = 1 - y[:60]
+    target = y if estimator == "classifier" else X[:, 0] + np.where(np.arange(600) < 60, 5, 0)
+    make = AntidoteClassifier if estimator == "classifier" else AntidoteRegressor
+
+    def fit(bound):
+        monkeypatch.setattr(noise_rate, "PENDING_BATCHES", bound)
+        spy = _PendingBound()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            model = make(hidden_layer_sizes=(16,), batch_size=4, max_epochs=4, warmup_epochs=1,
+                         random_state=0, callbacks=[spy]).fit(X, target)
+        return model, spy.most
+
+    bounded, most = fit(8)
+    unbounded, most_unbounded = fit(10**9)
+    assert most <= 8 < most_unbounded  # 150 batches an epoch
+    np.testing.assert_allclose(bounded.history_[-1]["noise_estimate"],
+                               unbounded.history_[-1]["noise_estimate"], atol=0.01)

@@ -39,6 +39,12 @@ RESIDUAL_START_RATE = 0.5
 #: Logits (rows times classes) the class-label estimate keeps before counting them at
 #: once: 4 MiB of float32, a whole epoch of a small table.
 PENDING_LOGITS = 2**20
+#: ... and batches, whatever their size: each kept output is a small allocation that
+#: outlives its training step, and thousands of them pin the heap between the steps'
+#: large, short-lived ones (a 300,000-row, two-class table held 290 MB more after one
+#: epoch for want of this bound). The estimates count or reduce what they hold at most
+#: this many batches apart, a few operations per 64 training steps.
+PENDING_BATCHES = 64
 #: A settled class-label estimate moves by a few per cent of itself between the first half
 #: of the reweighted epochs and their last quarter (at most 3 % in the suite's noisy
 #: cells); one that falls by more than this share of itself counted rows the network was
@@ -350,7 +356,8 @@ class NoiseRateEstimate(RunningNoiseRate):
         self._pending_logits.append(y_pred.detach())
         self._pending_targets.append(batch[1])
         self._pending_size += y_pred.numel()
-        if self._pending_size >= PENDING_LOGITS:
+        if (self._pending_size >= PENDING_LOGITS
+                or len(self._pending_logits) >= PENDING_BATCHES):
             self._count_pending()
 
     def _count_pending(self) -> None:
@@ -642,36 +649,50 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
     def initialize(self):
         super().initialize()
         self.residual_scale_ = math.nan
-        self._predictions = []
-        self._targets = []
+        self._reset_epoch()
         return self
 
-    def on_epoch_begin(self, net, **kwargs) -> None:
+    def _reset_epoch(self) -> None:
         self._predictions = []
         self._targets = []
+        self._norms = []
+        self._n_outputs = 1
+
+    def on_epoch_begin(self, net, **kwargs) -> None:
+        self._reset_epoch()
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training or y_pred is None:
             return
-        # Kept as they are (no copy) and compared once per epoch: inside a training step
-        # every tensor operation costs several times what it costs alone.
+        # Kept as they are (no copy) and reduced together: inside a training step every
+        # tensor operation costs several times what it costs alone.
         self._predictions.append(y_pred.detach())
         self._targets.append(batch[1])
+        if len(self._predictions) >= PENDING_BATCHES:
+            self._reduce_pending()
 
-    def epoch_rate(self) -> float | None:
+    def _reduce_pending(self) -> None:
+        """The kept batches' rows as one residual norm each, on the device."""
         if not self._predictions:
-            return None
+            return
         prediction = torch.cat(self._predictions).float()
         prediction = prediction.reshape(len(prediction), -1)
         target = torch.cat([torch.as_tensor(t) for t in self._targets]).to(prediction.device)
         self._predictions, self._targets = [], []
-        # One residual norm per row, read from the device at once.
-        norms = torch.linalg.vector_norm(
+        self._n_outputs = prediction.shape[1]
+        self._norms.append(torch.linalg.vector_norm(
             prediction - target.float().reshape(prediction.shape), dim=1
-        )
-        fraction, self.residual_scale_ = corrupted_fraction(
-            norms.double().cpu().numpy(), prediction.shape[1]
-        )
+        ))
+
+    def epoch_rate(self) -> float | None:
+        self._reduce_pending()
+        if not self._norms:
+            return None
+        # The epoch's residual norms, read from the device at once.
+        norms = torch.cat(self._norms).double().cpu().numpy()
+        n_outputs = self._n_outputs
+        self._reset_epoch()
+        fraction, self.residual_scale_ = corrupted_fraction(norms, n_outputs)
         return fraction
 
     def next_rate(self, epoch: int, estimate: float) -> float:
