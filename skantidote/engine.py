@@ -336,16 +336,39 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
             # Do not keep (or pickle) the validation data.
             net.train_split = None
 
-        if not continue_ and not len(net.history):
+        trained = len(net.history) - epochs_done
+        if not trained:
             # Interrupted (KeyboardInterrupt, caught by skorch) before any epoch ended.
+            if continue_:
+                raise KeyboardInterrupt(
+                    f"{type(self).__name__} interrupted before an epoch ended; it keeps "
+                    "its earlier training."
+                )
+            # Validation has set this data's n_features_in_: a model of an earlier fit
+            # would no longer match the estimator, which is fitted no more.
+            self._forget_fitted()
             raise KeyboardInterrupt(
-                f"{type(self).__name__}.fit interrupted before any epoch ended."
+                f"{type(self).__name__}.fit interrupted before any epoch ended; the "
+                "estimator is not fitted."
+            )
+        if not partial and trained < net.max_epochs and not callbacks["early_stopping"].stopped_:
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) after "
+                f"{trained} of its max_epochs={net.max_epochs} epochs: the model, its "
+                "weights and its noise estimate are those of that epoch.",
+                UserWarning,
+                stacklevel=external_stacklevel(),
             )
         # Fitted attributes are only set once training has succeeded (or was interrupted
         # by KeyboardInterrupt after some epochs: skorch keeps those epochs).
         self._set_fitted(
             net, valid, X, y_fit, sample_weight if weights_given else None, fitted
         )
+
+    def _forget_fitted(self) -> None:
+        """Remove every fitted attribute (those ending in "_"), as before any fit."""
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
+            delattr(self, name)
 
     def _set_fitted(self, net, valid, X, y_fit, sample_weight, fitted) -> None:
         for name, value in fitted.items():

@@ -223,8 +223,10 @@ class _InterruptAt(Callback):
 def test_keyboard_interrupt_keeps_the_epochs_done(data, mid_epoch):
     X, y = data
     recorder = _RecordParams()
-    clf = tiny(max_epochs=6, callbacks=[recorder, _InterruptAt(3, mid_epoch)]).fit(X, y)
+    clf = tiny(max_epochs=6, callbacks=[recorder, _InterruptAt(3, mid_epoch)])
     done = 2 if mid_epoch else 3  # an epoch interrupted half-way is rolled back
+    with pytest.warns(UserWarning, match=f"interrupted .* after {done} of its max_epochs=6"):
+        clf.fit(X, y)
     assert clf.n_iter_ == done and [row["epoch"] for row in clf.history_] == [1, 2, 3][:done]
     for key, value in clf.net_.module_.state_dict().items():
         torch.testing.assert_close(value, recorder.states[done][key])
@@ -238,6 +240,30 @@ def test_keyboard_interrupt_in_the_first_epoch_propagates(data):
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
     assert not hasattr(clf, "net_")
+    # A refit on other data interrupted so leaves no model of the earlier fit behind,
+    # which would no longer match the features it now expects.
+    clf = tiny(max_epochs=2).fit(X[:, :2], y)
+    clf.set_params(callbacks=[_InterruptAt(1, mid_epoch=True)])
+    with pytest.raises(KeyboardInterrupt, match="the estimator is not fitted"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_") and not hasattr(clf, "n_features_in_")
+    # A warm refit keeps its earlier training, and says so.
+    # (The callback interrupts the third epoch: in the second fit.)
+    warm = tiny(max_epochs=2, warm_start=True, callbacks=[_InterruptAt(3, mid_epoch=True)])
+    warm.fit(X, y)
+    with pytest.raises(KeyboardInterrupt, match="keeps its earlier training"):
+        warm.fit(X, y)
+    assert warm.n_iter_ == 2 and np.isfinite(warm.predict_proba(X)).all()
+
+
+def test_early_stopping_is_no_interruption(data):
+    X, y = data
+    clf = tiny(max_epochs=60, early_stopping=True, n_iter_no_change=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    assert clf.n_iter_ < 60
+    assert not [w for w in caught if "interrupted" in str(w.message)]
 
 
 @pytest.mark.parametrize(

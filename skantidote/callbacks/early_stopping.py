@@ -83,6 +83,7 @@ class EarlyStopping(Callback):
         self._best_state = None
         self._best_objective = None
         self._misses = 0
+        self.stopped_ = False
 
     def on_train_begin(self, net, **kwargs) -> None:
         self.reset()
@@ -111,7 +112,9 @@ class EarlyStopping(Callback):
         else:
             self._misses += 1
         if self._misses >= self.patience:
-            # skorch's own way of ending the fit loop early.
+            # skorch's own way of ending the fit loop early; stopped_ tells it from a
+            # user's interruption.
+            self.stopped_ = True
             raise KeyboardInterrupt
 
     def _validation_loss_of_best(self, net, dataset_valid) -> float:
