@@ -72,8 +72,8 @@ for name, model in [
 print(f"test RMSE of predicting the mean: {y_test.std():.2f}")
 
 # %%
-# The plain network chases the corrupted targets and ends up barely better, if at all,
-# than predicting the mean. The ANTIDOTE network recovers most of the distance to the
+# The plain network chases the corrupted targets and ends up no better than predicting
+# the mean. The ANTIDOTE network recovers most of the distance to the
 # network trained on clean targets; the rest is the price of the guess: with
 # ``forget_rate=0.2`` it also forgets some hard but correct rows.
 

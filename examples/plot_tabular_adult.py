@@ -40,7 +40,13 @@ def find_adult_csv():
     candidates = [os.environ.get("ADULT_CSV", "")]
     here = Path.cwd()
     candidates += [str(p / "benchmarks" / "data" / "adult.csv") for p in [here, *here.parents]]
-    return next(c for c in candidates if c and Path(c).is_file())
+    found = [c for c in candidates if c and Path(c).is_file()]
+    if not found:
+        raise FileNotFoundError(
+            "adult.csv not found: set the ADULT_CSV environment variable to its path, or "
+            "run this example from inside the skantidote repository (benchmarks/data/)."
+        )
+    return found[0]
 
 
 data = pd.read_csv(find_adult_csv()).sample(n=6000, random_state=0)

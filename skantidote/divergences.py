@@ -1281,6 +1281,17 @@ class AlphaDivergence(Divergence):
 def get_divergence(divergence: str | Divergence, alpha: float = 2.0) -> Divergence:
     """Resolve a divergence given by name (``"kl"``, ``"alpha"``, ``"chi2"``) or instance.
 
+    Parameters
+    ----------
+    divergence : {"kl", "alpha", "chi2"} or Divergence
+        The family's name, or an instance (returned as it is).
+    alpha : float, default=2.0
+        The order of the ``"alpha"`` family (``"chi2"`` is order 2); ignored otherwise.
+
+    Returns
+    -------
+    Divergence
+
     Examples
     --------
     >>> from skantidote.divergences import get_divergence

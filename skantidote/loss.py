@@ -414,7 +414,7 @@ class AntidoteLoss(nn.Module):
         threshold. The thresholds are at least one half, so that at most one class of a row
         can pass its own: the most probable, confidently. The batch's radius is then at
         least that of forgetting the fraction of such rows (at most
-        :data:`MAX_FORGET_RATE`), whatever the forget rate. A forget rate set from an
+        :data:`~skantidote.loss.MAX_FORGET_RATE`), whatever the forget rate. A forget rate set from an
         estimate of the noise forgets that fraction of every batch, but the wrong labels do
         not spread evenly over the batches: those a batch holds beyond it would be learnt,
         and a network that has learnt them no longer tells them apart, so an estimate that

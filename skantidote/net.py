@@ -385,8 +385,12 @@ class AntidoteRegressorNet(AntidoteNetMixin, NeuralNetRegressor):
 
     Parameters
     ----------
+    module : torch.nn.Module class or instance
+        A network that returns one value per output.
     *args, **kwargs
-        Those of ``skorch.NeuralNetRegressor``.
+        Those of ``skorch.NeuralNetRegressor``, whose ``criterion`` defaults to
+        ``torch.nn.MSELoss``; pass an :class:`~skantidote.loss.AntidoteLoss` with a
+        regression ``sample_loss`` to reweight.
 
     Examples
     --------
