@@ -414,9 +414,10 @@ class AntidoteLoss(nn.Module):
         threshold. The thresholds are at least one half, so that at most one class of a row
         can pass its own: the most probable, confidently. The batch's radius is then at
         least that of forgetting the fraction of such rows (at most
-        :data:`~skantidote.loss.MAX_FORGET_RATE`), whatever the forget rate. A forget rate set from an
-        estimate of the noise forgets that fraction of every batch, but the wrong labels do
-        not spread evenly over the batches: those a batch holds beyond it would be learnt,
+        :data:`~skantidote.loss.MAX_FORGET_RATE`), whatever the forget rate. A forget rate
+        set from an estimate of the noise forgets that fraction of every batch, but the
+        wrong labels do not spread evenly over the batches: those a batch holds beyond it
+        would be learnt,
         and a network that has learnt them no longer tells them apart, so an estimate that
         follows it drifts down. The floor applies to one ball with the cross-entropy of
         class indices (not to ``per_class`` balls), in training (:meth:`forward`), not in
