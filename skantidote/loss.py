@@ -417,12 +417,11 @@ class AntidoteLoss(nn.Module):
         :data:`~skantidote.loss.MAX_FORGET_RATE`), whatever the forget rate. A forget rate
         set from an estimate of the noise forgets that fraction of every batch, but the
         wrong labels do not spread evenly over the batches: those a batch holds beyond it
-        would be learnt,
-        and a network that has learnt them no longer tells them apart, so an estimate that
-        follows it drifts down. The floor applies to one ball with the cross-entropy of
-        class indices (not to ``per_class`` balls), in training (:meth:`forward`), not in
-        :meth:`weights`; on CPU the fraction is read back once per batch, on an accelerator
-        the radius stays on the device.
+        would be learnt, and a network that has learnt them no longer tells them apart, so
+        an estimate that follows it drifts down. The floor applies to one ball with the
+        cross-entropy of class indices (not to ``per_class`` balls), in training
+        (:meth:`forward`), not in :meth:`weights`; on CPU the fraction is read back once per
+        batch, on an accelerator the radius stays on the device.
 
         Parameters
         ----------
