@@ -594,8 +594,11 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
             module = copy.deepcopy(module)
             if kwargs:
                 warnings.warn(
-                    "module is an instance: the module__* parameters "
-                    f"{sorted(kwargs)} create a new instance of {type(module).__name__}.",
+                    f"module is an instance, and the module__* parameters {sorted(kwargs)} "
+                    f"build a new {type(module).__name__} from them instead: the instance's "
+                    "own arguments and weights are not used. Pass the class (module="
+                    f"{type(module).__name__}) with module__* parameters, or the instance "
+                    "without them.",
                     UserWarning,
                     stacklevel=external_stacklevel(),
                 )

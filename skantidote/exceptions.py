@@ -74,9 +74,17 @@ def _library_directories() -> tuple[str, ...]:
 
     import skantidote
 
+    modules = [skantidote, sklearn, skorch, joblib]
+    try:
+        # The filter's recommended home is an imbalanced-learn Pipeline.
+        import imblearn
+
+        modules.append(imblearn)
+    except ImportError:
+        pass
     return tuple(
         os.path.join(os.path.normcase(os.path.dirname(os.path.abspath(module.__file__))), "")
-        for module in (skantidote, sklearn, skorch, joblib)
+        for module in modules
     )
 
 

@@ -448,7 +448,7 @@ def test_noise_rate_estimate_warns_when_it_cannot_be_trusted(noisy_digits_30):
     [short] = _estimate_warnings(estimate, "reweighted epochs only")
     assert (
         "Train at least 8 epochs in all (5 after the warm-up, which ends with epoch 3 in "
-        "this run)"
+        "this run; 6 with warmup_epochs='auto', whose warm-up grows with the run)"
     ) in short
     settled = NoiseRateEstimate(warmup_epochs=3)
     _digits_net([ReweightingWarmup(3), settled], max_epochs=8).fit(X, y)

@@ -905,7 +905,7 @@ def test_warnings_point_at_the_line_that_fits(blobs):
     assert never["AntidoteClassifier trains max_epochs=2 epochs,"] == {__file__}
     instance = fast(module=nn.Linear(4, 3), module__in_features=4, module__out_features=3)
     copied = _warning_files(lambda: instance.partial_fit(X, y, classes=[0, 1, 2]))
-    assert copied["module is an instance:"] == {__file__}
+    assert copied["module is an instance,"] == {__file__}
 
 
 # ----------------------------------------------------------------------------------

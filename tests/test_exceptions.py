@@ -6,6 +6,7 @@ NonFiniteLossError is tested where it is raised, in test_net.py.
 import os
 import warnings
 
+import imblearn
 import sklearn
 
 import skantidote
@@ -40,7 +41,7 @@ def test_a_warning_from_the_callers_own_code_points_at_it():
 
 
 def test_a_warning_from_inside_the_libraries_points_at_their_caller():
-    for package in (skantidote, sklearn):
+    for package in (skantidote, sklearn, imblearn):
         inside = os.path.join(os.path.dirname(package.__file__), "somewhere", "module.py")
         assert _warn_from(inside) == (2, __file__)
 

@@ -572,6 +572,21 @@ def test_a_class_whose_every_row_is_flagged_is_named(small_noisy):
     assert not [w for w in caught if "Every row labelled" in str(w.message)]
 
 
+def test_warnings_through_an_imblearn_pipeline_point_at_the_users_line(small_noisy):
+    X, y, _ = small_noisy
+    y = y.copy()
+    y[[0, 1]] = 7  # a class every row of which is flagged: the filter warns
+    pipe = make_imblearn_pipeline(
+        fast_filter(estimator=small_classifier(max_epochs=8), forget_rate="auto"),
+        LogisticRegression(),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipe.fit(X, y)
+    emptied = [w for w in caught if "Every row labelled" in str(w.message)]
+    assert emptied and {w.filename for w in emptied} == {__file__}
+
+
 CHECKED = fast_filter()
 
 

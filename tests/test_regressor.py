@@ -151,8 +151,14 @@ def test_auto_forget_rate_warns_when_too_few_epochs_follow_it():
     )
     assert (
         "at least 11 epochs in all (5 after the warm-up and the hold, which ends with "
-        "epoch 6 in this run)"
+        "epoch 6 in this run; 12 with warmup_epochs='auto', whose warm-up grows with the "
+        "run)"
     ) in message
+    # ... a total that the automatic warm-up keeps: 12 epochs (warm-up 2, hold 5) do.
+    assert _unsettled_warnings(lambda: AntidoteRegressor(
+        hidden_layer_sizes=(8,), max_epochs=12, random_state=0).fit(X, y)) == []
+    assert len(_unsettled_warnings(lambda: AntidoteRegressor(
+        hidden_layer_sizes=(8,), max_epochs=11, random_state=0).fit(X, y))) == 1
     # A run that ends within the hold says that none followed the estimate.
     [message] = _unsettled_warnings(lambda: short(5, 2).fit(X, y))
     assert "followed for 0 of the 3 reweighted epochs only (fewer than 5): 3 of them" in message
@@ -166,6 +172,7 @@ def test_auto_forget_rate_warns_when_too_few_epochs_follow_it():
         "at least 12 epochs in all (5 after the warm-up and the hold, which ends with "
         "epoch 7 in this run)"
     ) in message
+    assert "warmup_epochs='auto'" not in message  # 12 with the automatic warm-up too
     # ... and the epochs it advises are enough, one fewer is not.
     assert _unsettled_warnings(lambda: short(12, 2).fit(X, y)) == []
     assert len(_unsettled_warnings(lambda: short(11, 2).fit(X, y))) == 1

@@ -17,6 +17,7 @@ import torch
 from scipy import stats
 from skorch.callbacks import Callback
 
+from skantidote.callbacks.warmup import default_warmup_epochs
 from skantidote.loss import MAX_FORGET_RATE, MIN_CONFIDENCE
 
 __all__ = [
@@ -157,11 +158,24 @@ class RunningNoiseRate(Callback, ABC):
             return self.noise_rate_
         return self.history_[-1] if self.history_ else math.nan
 
-    def _first_estimated_epoch(self) -> int:
+    def _first_estimated_epoch(self, warmup_epochs: int | None = None) -> int:
         """The epoch (counted from 1) at whose end the forget rate first follows the
-        estimate: the last of the warm-up (the first epoch, without a warm-up, which
-        trains at the criterion's own rate)."""
-        return max(self.warmup_epochs, 1)
+        estimate, after a warm-up of ``warmup_epochs`` (default: this one's): the last of
+        the warm-up (the first epoch, without a warm-up, which trains at the criterion's
+        own rate)."""
+        warmup = self.warmup_epochs if warmup_epochs is None else warmup_epochs
+        return max(warmup, 1)
+
+    def _epochs_to_settle(self) -> tuple[int, int]:
+        """The fewest epochs in all after which ``MIN_SETTLING_EPOCHS`` follow the
+        estimate: with this warm-up, and with the automatic one, which grows with the run
+        (:func:`~skantidote.callbacks.warmup.default_warmup_epochs`)."""
+        fixed = self._first_estimated_epoch() + MIN_SETTLING_EPOCHS
+        automatic = next(
+            n for n in range(1, 10 * fixed + 100)
+            if n - self._first_estimated_epoch(default_warmup_epochs(n)) >= MIN_SETTLING_EPOCHS
+        )
+        return fixed, automatic
 
     def warn_if_unsettled(self, stacklevel: int = 2) -> None:
         """Warn when fewer than ``MIN_SETTLING_EPOCHS`` epochs followed the estimate.
@@ -174,16 +188,22 @@ class RunningNoiseRate(Callback, ABC):
         if not self.history_:
             return
         followed = max(0, self._last_epoch - self._first_estimated_epoch())
-        if followed >= MIN_SETTLING_EPOCHS:
+        if followed >= MIN_SETTLING_EPOCHS or self._last_epoch <= self.warmup_epochs:
+            # (A run that never left its warm-up followed no estimate: the estimator says
+            # so itself, with the remedy, a shorter warm-up.)
             return
-        # Epochs after those, not a total: with the automatic warm-up (a fifth of the
-        # epochs) a longer run also has a longer warm-up.
         first = self._first_estimated_epoch()
+        fixed, automatic = self._epochs_to_settle()
+        # With the automatic warm-up (a fifth of the epochs) a longer run also has a
+        # longer warm-up, so that total may differ.
+        auto_total = (
+            f"; {automatic} with warmup_epochs='auto', whose warm-up grows with the run"
+            if automatic != fixed else ""
+        )
         warnings.warn(
-            f"{self._unsettled_account(followed)} Train at least "
-            f"{first + MIN_SETTLING_EPOCHS} epochs in all ({MIN_SETTLING_EPOCHS} after "
-            f"{self._BEFORE_ESTIMATE}, which ends with epoch {first} in this run), or give "
-            "forget_rate.",
+            f"{self._unsettled_account(followed)} Train at least {fixed} epochs in all "
+            f"({MIN_SETTLING_EPOCHS} after {self._BEFORE_ESTIMATE}, which ends with epoch "
+            f"{first} in this run{auto_total}), or give forget_rate.",
             UserWarning,
             stacklevel=stacklevel,
         )
@@ -708,15 +728,18 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
             return self.history_[-1]
         return super().current_estimate()
 
-    def _hold_epochs(self) -> int:
+    def _hold_epochs(self, warmup_epochs: int | None = None) -> int:
+        warmup = self.warmup_epochs if warmup_epochs is None else warmup_epochs
         if self.hold_epochs is None:
-            return max(self.warmup_epochs, MIN_SETTLING_EPOCHS)
+            return max(warmup, MIN_SETTLING_EPOCHS)
         return self.hold_epochs
 
-    def _first_estimated_epoch(self) -> int:
+    def _first_estimated_epoch(self, warmup_epochs: int | None = None) -> int:
         """The epoch (counted from 1) at whose end the forget rate first follows the
-        estimate: the last of the hold."""
-        return max(self.warmup_epochs + self._hold_epochs(), 1)
+        estimate, after a warm-up of ``warmup_epochs`` (default: this one's): the last of
+        the hold."""
+        warmup = self.warmup_epochs if warmup_epochs is None else warmup_epochs
+        return max(warmup + self._hold_epochs(warmup), 1)
 
     def _unsettled_account(self, followed: int) -> str:
         reweighted = max(0, self._last_epoch - self.warmup_epochs)
