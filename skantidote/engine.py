@@ -25,6 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 from skorch.callbacks import Callback
+from skorch.callbacks import EarlyStopping as SkorchEarlyStopping
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
 from skorch.utils import noop
@@ -351,11 +352,11 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
                 f"{type(self).__name__}.fit interrupted before any epoch ended; the "
                 "estimator is not fitted."
             )
-        if not partial and trained < net.max_epochs and not callbacks["early_stopping"].stopped_:
+        if not partial and trained < net.max_epochs and not self._stopped_by_a_callback(net):
             warnings.warn(
-                f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) after "
-                f"{trained} of its max_epochs={net.max_epochs} epochs: the model, its "
-                "weights and its noise estimate are those of that epoch.",
+                f"{type(self).__name__}.fit stopped (KeyboardInterrupt) after {trained} of "
+                f"its max_epochs={net.max_epochs} epochs: the model, its weights and its "
+                "noise estimate are those of that epoch.",
                 UserWarning,
                 stacklevel=external_stacklevel(),
             )
@@ -363,6 +364,15 @@ class AntidoteNetEstimator(VersionedPickleMixin, BaseEstimator, ABC):
         # by KeyboardInterrupt after some epochs: skorch keeps those epochs).
         self._set_fitted(
             net, valid, X, y_fit, sample_weight if weights_given else None, fitted
+        )
+
+    @staticmethod
+    def _stopped_by_a_callback(net) -> bool:
+        """Whether early stopping, not the user, may have ended the fit: skorch callbacks
+        end it the way Ctrl-C does (KeyboardInterrupt)."""
+        callbacks = dict(net.callbacks_)
+        return callbacks["early_stopping"].stopped_ or any(
+            isinstance(callback, SkorchEarlyStopping) for callback in callbacks.values()
         )
 
     def _forget_fitted(self) -> None:

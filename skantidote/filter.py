@@ -584,4 +584,6 @@ def _resampled_target(original_y, validated_y, y_kept, keep, binarize_y, classes
         return original_y[source]
     if isinstance(original_y, list):
         return [original_y[i] for i in source]
-    return np.asarray(original_y)[source]
+    # A column vector (n, 1) comes back 1-D, as imbalanced-learn's samplers return it.
+    values = np.asarray(original_y)
+    return values.reshape(len(values), -1)[source, 0] if values.ndim == 2 else values[source]

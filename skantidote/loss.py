@@ -215,7 +215,7 @@ class AntidoteLoss(nn.Module):
             raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
         self.kappa = float(kappa)
         self.max_iter = max_iter
-        self.tol = check_real("tol", tol, 0.0, low_open=True)
+        self.tol = check_real("tol", tol, 0.0)
         self.warm_start = warm_start
         self.check_finite = check_finite
         self.enabled = True
@@ -663,6 +663,14 @@ class AntidoteLoss(nn.Module):
             "confident_thresholds": None if thresholds is None else thresholds.tolist(),
             "enabled": self.enabled,
         }
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A state_dict saved before the extra state existed (an earlier checkpoint) loads
+        # as it did then: the criterion keeps what it has.
+        key = prefix + "_extra_state"
+        if key not in state_dict:
+            state_dict[key] = self.get_extra_state()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def set_extra_state(self, state: dict) -> None:
         """Restore what :meth:`get_extra_state` saved (``load_state_dict`` calls it)."""

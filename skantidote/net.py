@@ -23,6 +23,7 @@ from torch import nn
 from torch.utils.data import Subset
 
 from skantidote.exceptions import NonFiniteLossError
+from skantidote.loss import AntidoteLoss
 
 __all__ = [
     "AcceleratedAntidoteNet",
@@ -342,10 +343,12 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
     criterion : loss class or instance, default=torch.nn.CrossEntropyLoss
         A loss of logits (skorch's classifier defaults to ``NLLLoss`` of probabilities,
         which ``get_loss`` here does not take the log of).
-    predict_nonlinearity : callable or "auto", default=probabilities_from_logits
-        From the module's logits to ``predict_proba``'s probabilities, whatever the
-        criterion (skorch's ``"auto"`` knows only its own losses, and would return the
-        logits of an :class:`~skantidote.loss.AntidoteLoss` net).
+    predict_nonlinearity : callable, "auto" or None, default="auto"
+        From the module's output to ``predict_proba``'s probabilities. ``"auto"`` is
+        skorch's rule (a softmax for ``CrossEntropyLoss``, a sigmoid for
+        ``BCEWithLogitsLoss``, ...), plus :func:`probabilities_from_logits` for an
+        :class:`~skantidote.loss.AntidoteLoss`, which skorch's rule does not know (it would
+        return the logits).
 
     Examples
     --------
@@ -366,14 +369,14 @@ class AntidoteNet(AntidoteNetMixin, NeuralNetClassifier):
     ((64, 2), True)
     """
 
-    def __init__(
-        self, module, *args, criterion=nn.CrossEntropyLoss,
-        predict_nonlinearity=probabilities_from_logits, **kwargs,
-    ):
-        super().__init__(
-            module, *args, criterion=criterion, predict_nonlinearity=predict_nonlinearity,
-            **kwargs,
-        )
+    def __init__(self, module, *args, criterion=nn.CrossEntropyLoss, **kwargs):
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+
+    def _get_predict_nonlinearity(self):
+        if isinstance(self.predict_nonlinearity, str) and self.predict_nonlinearity == "auto":
+            if isinstance(self.criterion_, AntidoteLoss):
+                return probabilities_from_logits
+        return super()._get_predict_nonlinearity()
 
 
 class AntidoteRegressorNet(AntidoteNetMixin, NeuralNetRegressor):

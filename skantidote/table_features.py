@@ -16,6 +16,7 @@ bad values or rows, and what would be valid.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -301,8 +302,9 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
             )
         if pd.api.types.is_object_dtype(values) and _holds_numbers_only(values):
             # Numbers kept as Python objects (Decimal from SQL, JSON) are numbers, not
-            # categories or identifiers.
-            features[column] = values.astype(float)
+            # categories or identifiers; pd.NA among them is a missing value.
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                features[column] = pd.to_numeric(values).astype(float)
     identifiers = [c for c in features.columns if _is_identifier(features[c])]
     features = features.drop(columns=identifiers)
     if features.shape[1] == 0:

@@ -494,6 +494,7 @@ Y_CONTAINERS = {
     "Categorical": lambda y: pd.Categorical.from_codes(y, ["ant", "bee", "cow", "dog"]),
     "DataFrame column": lambda y: pd.DataFrame({"label": y}),
     "nullable Int64 Series": lambda y: pd.Series(y, dtype="Int64", name="label"),
+    "column vector": lambda y: y.reshape(-1, 1),
 }
 
 
@@ -526,6 +527,8 @@ def test_y_comes_back_in_its_own_type(small_noisy, container):
     if isinstance(given, pd.Series):
         assert y_res.name == "label"
         pd.testing.assert_index_equal(y_res.index, given.index[kept])
+    if isinstance(given, np.ndarray):
+        assert y_res.ndim == 1  # a column vector comes back 1-D, as imblearn's samplers do
     np.testing.assert_array_equal(np.asarray(y_res), expected[kept])
 
 

@@ -557,8 +557,9 @@ def test_forget_rates_of_other_types():
         assert AntidoteLoss(forget_rate=rate).radius == pytest.approx(expected)
     with pytest.raises(TypeError, match="got the string '0.25'"):
         AntidoteLoss(forget_rate="0.25")
-    with pytest.raises(ValueError, match="tol must be a finite number in \\(0, inf\\)"):
+    with pytest.raises(ValueError, match="tol must be a finite number in \\[0, inf\\)"):
         AntidoteLoss(forget_rate=0.25, tol=float("nan"))
+    assert AntidoteLoss(forget_rate=0.25, tol=0).tol == 0.0  # max_iter iterations
 
 
 @pytest.mark.parametrize("enabled", [False, True])
@@ -586,3 +587,7 @@ def test_state_dict_carries_what_a_run_set(tmp_path):
         source.enabled = resumed.enabled = True
         torch.testing.assert_close(resumed(logits, target), source(logits, target))
         torch.testing.assert_close(resumed.weights_, source.weights_)
+    # A state_dict from before the extra state (an earlier checkpoint) still loads.
+    older = AntidoteLoss(forget_rate=0.2)
+    older.load_state_dict({})
+    assert older.radius == AntidoteLoss(forget_rate=0.2).radius

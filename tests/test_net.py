@@ -249,9 +249,6 @@ def test_sparse_rows_through_accelerate(sparse_data):
 
 def test_a_net_without_a_criterion_trains_on_logits_and_predicts_probabilities():
     # skorch's classifier defaults to NLLLoss of probabilities, which on logits ran to NaN.
-    from skantidote.modules import MLP
-    from skantidote.net import AntidoteNet
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
@@ -259,5 +256,26 @@ def test_a_net_without_a_criterion_trains_on_logits_and_predicts_probabilities()
                       lr=0.05, train_split=None, verbose=0).fit(X, y)
     assert np.isfinite([row["train_loss"] for row in net.history]).all()
     proba = net.predict_proba(X)
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     assert (proba >= 0).all() and (net.predict(X) == y).mean() > 0.8
+
+
+def test_auto_prediction_keeps_skorch_s_rule_for_its_own_losses():
+    # One logit per row with BCEWithLogitsLoss: skorch's sigmoid, two columns; a softmax
+    # over the batch would be wrong.
+    class OneLogit(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 1)
+
+        def forward(self, X):
+            return self.linear(X).squeeze(-1)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    net = AntidoteNet(OneLogit, criterion=torch.nn.BCEWithLogitsLoss, max_epochs=20, lr=0.1,
+                      train_split=None, verbose=0).fit(X, y)
+    proba = net.predict_proba(X)
+    assert proba.shape == (64, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)

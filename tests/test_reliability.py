@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 from skorch.callbacks import Callback
+from skorch.callbacks import EarlyStopping as SkorchEarlyStopping
 from tiny_estimators import tiny
 
 import skantidote
@@ -225,7 +226,7 @@ def test_keyboard_interrupt_keeps_the_epochs_done(data, mid_epoch):
     recorder = _RecordParams()
     clf = tiny(max_epochs=6, callbacks=[recorder, _InterruptAt(3, mid_epoch)])
     done = 2 if mid_epoch else 3  # an epoch interrupted half-way is rolled back
-    with pytest.warns(UserWarning, match=f"interrupted .* after {done} of its max_epochs=6"):
+    with pytest.warns(UserWarning, match=f"stopped .* after {done} of its max_epochs=6"):
         clf.fit(X, y)
     assert clf.n_iter_ == done and [row["epoch"] for row in clf.history_] == [1, 2, 3][:done]
     for key, value in clf.net_.module_.state_dict().items():
@@ -263,7 +264,14 @@ def test_early_stopping_is_no_interruption(data):
         warnings.simplefilter("always")
         clf.fit(X, y)
     assert clf.n_iter_ < 60
-    assert not [w for w in caught if "interrupted" in str(w.message)]
+    assert not [w for w in caught if "stopped (KeyboardInterrupt)" in str(w.message)]
+    # skorch's own early stopping ends a fit as Ctrl-C does: no warning either.
+    stopper = SkorchEarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stopped = tiny(max_epochs=30, callbacks=[stopper]).fit(X, y)
+    assert stopped.n_iter_ < 30
+    assert not [w for w in caught if "stopped (KeyboardInterrupt)" in str(w.message)]
 
 
 @pytest.mark.parametrize(

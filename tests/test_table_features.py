@@ -380,6 +380,14 @@ def test_numbers_kept_as_objects_are_numeric_features():
     prepared = prepare_table(frame, "label")
     assert prepared.numeric == ["amount", "count"] and prepared.identifier_columns == []
     np.testing.assert_allclose(prepared.X["amount"], np.arange(6) / 7)
+    # pd.NA among them is missing; an integer beyond floats leaves the column as it was.
+    odd = frame.assign(
+        amount=pd.Series([Decimal(1), pd.NA, Decimal(3), 4, 5, 6], dtype=object),
+        huge=pd.Series([10**400, 1, 2, 3, 4, 5], dtype=object),
+    )
+    prepared = prepare_table(odd, "label")
+    assert "amount" in prepared.numeric and np.isnan(prepared.X["amount"][1])
+    assert "huge" not in prepared.numeric
     with pytest.raises(TableError, match="column 'c' holds complex numbers"):
         prepare_table(frame.assign(c=np.full(6, 1 + 2j)), "label")
 

@@ -40,11 +40,13 @@ RESIDUAL_START_RATE = 0.5
 #: Logits (rows times classes) the class-label estimate keeps before counting them at
 #: once: 4 MiB of float32, a whole epoch of a small table.
 PENDING_LOGITS = 2**20
-#: ... and batches, whatever their size: each kept output is a small allocation that
-#: outlives its training step, and thousands of them pin the heap between the steps'
-#: large, short-lived ones (a 300,000-row, two-class table held 290 MB more after one
-#: epoch for want of this bound). The estimates count or reduce what they hold at most
-#: this many batches apart, a few operations per 64 training steps.
+#: ... and, on the CPU, batches, whatever their size: each kept output is a small
+#: allocation that outlives its training step, and thousands of them pin the heap between
+#: the steps' large, short-lived ones (a 300,000-row, two-class table held 290 MB more
+#: after one epoch for want of this bound). There the estimates count or reduce what they
+#: hold at most this many batches apart, a few operations per 64 training steps. On an
+#: accelerator (whose caching allocator does not fragment so) each count reads the device,
+#: so they wait for the logits' bound or the epoch's end.
 PENDING_BATCHES = 64
 #: A settled class-label estimate moves by a few per cent of itself between the first half
 #: of the reweighted epochs and their last quarter (at most 3 % in the suite's noisy
@@ -376,8 +378,9 @@ class NoiseRateEstimate(RunningNoiseRate):
         self._pending_logits.append(y_pred.detach())
         self._pending_targets.append(batch[1])
         self._pending_size += y_pred.numel()
-        if (self._pending_size >= PENDING_LOGITS
-                or len(self._pending_logits) >= PENDING_BATCHES):
+        if self._pending_size >= PENDING_LOGITS or (
+            y_pred.is_cpu and len(self._pending_logits) >= PENDING_BATCHES
+        ):
             self._count_pending()
 
     def _count_pending(self) -> None:
@@ -688,7 +691,7 @@ class ResidualNoiseRateEstimate(RunningNoiseRate):
         # tensor operation costs several times what it costs alone.
         self._predictions.append(y_pred.detach())
         self._targets.append(batch[1])
-        if len(self._predictions) >= PENDING_BATCHES:
+        if y_pred.is_cpu and len(self._predictions) >= PENDING_BATCHES:
             self._reduce_pending()
 
     def _reduce_pending(self) -> None:
