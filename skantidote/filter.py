@@ -569,9 +569,8 @@ def _resampled_target(original_y, validated_y, y_kept, keep, binarize_y, classes
     """
     if binarize_y:
         return label_binarize(y_kept, classes=classes)
-    class_of_row = np.searchsorted(classes, validated_y)
-    first_row_of_class = np.empty(len(classes), dtype=np.intp)
-    first_row_of_class[class_of_row[::-1]] = np.arange(len(validated_y))[::-1]
+    # classes_ are np.unique(y): the first rows come in their order.
+    _, first_row_of_class = np.unique(validated_y, return_index=True)
     source = first_row_of_class[np.searchsorted(classes, y_kept)]
     relabelled = validated_y[keep] != y_kept
     source = np.where(relabelled, source, keep)

@@ -268,8 +268,14 @@ class AntidoteLoss(nn.Module):
                 "flatten the positions into rows: logits.movedim(1, -1).reshape(-1, C) "
                 "with target.reshape(-1)."
             )
-        floors = self.enabled and self._floors(logits, target)
-        if not self.enabled or (self.radius == 0.0 and not floors):
+        radius = self.radius
+        if self.enabled and self._floors(logits, target):
+            floor_weights = None if sample_weight is None else sample_weight.to(
+                device=logits.device, dtype=logits.dtype
+            )
+            radius = self._floored_radius(logits.detach(), target, floor_weights)
+        # (On an accelerator a floored radius is a device tensor, never compared here.)
+        if not self.enabled or (isinstance(radius, float) and radius == 0.0):
             self._set_solution(None)
             return self._plain_mean(logits, target, sample_weight)
         losses = self._sample_loss(logits, target)
@@ -277,13 +283,6 @@ class AntidoteLoss(nn.Module):
             self._check_class_targets(target)
         if sample_weight is not None:
             sample_weight = sample_weight.to(device=losses.device, dtype=losses.dtype)
-        radius = self.radius
-        if floors:
-            radius = self._floored_radius(logits.detach(), target, sample_weight)
-            if isinstance(radius, float) and radius == 0.0:
-                # Nothing to forget in this batch (a floor on a zero forget rate).
-                self._set_solution(None)
-                return self._plain_mean(logits, target, sample_weight)
         solution = self._solve(
             losses, sample_weight, self._solution if self.warm_start else None,
             target, logits.shape[1] if logits.ndim == 2 else 0, radius,

@@ -96,8 +96,9 @@ def _rows(mask: np.ndarray, index: pd.Index, limit: int = 5) -> str:
     return f"row{'s' if len(rows) > 1 else ''} {listing(rows, limit)}"
 
 
-def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
-    """The target column as class labels; :class:`TableError` if it cannot be."""
+def _labels(frame: pd.DataFrame, target: Hashable) -> tuple[np.ndarray, dict]:
+    """The target column as class labels, and its classes of a single row (each with its
+    row's index label); :class:`TableError` if the column cannot be labels."""
     y = frame[target]
     missing = y.isna().to_numpy()
     if missing.any():
@@ -123,13 +124,14 @@ def _labels(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
             )
     else:
         y_values = y.astype(str).to_numpy(dtype=object)
-    classes, counts = np.unique(y_values, return_counts=True)
+    classes, first_row, counts = np.unique(y_values, return_index=True, return_counts=True)
     if len(classes) < 2:
         raise TableError(
             f"target column {target!r} has a single class ({listing(classes.tolist())}): "
             "at least 2 classes are needed"
         )
-    return y_values
+    once = counts == 1
+    return y_values, dict(zip(classes[once].tolist(), frame.index[first_row[once]], strict=True))
 
 
 def _regression_targets(frame: pd.DataFrame, target: Hashable) -> np.ndarray:
@@ -288,7 +290,10 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
         )
     if task == "auto":
         task = detect_task(frame[target])
-    y = _regression_targets(frame, target) if task == "regression" else _labels(frame, target)
+    if task == "regression":
+        y, single = _regression_targets(frame, target), {}
+    else:
+        y, single = _labels(frame, target)
 
     features = frame.drop(columns=[target])
     empty = [c for c in features.columns if features[c].isna().all()]
@@ -341,11 +346,6 @@ def prepare_table(frame: pd.DataFrame, target: Hashable, *, task: str = "classif
             features[column] = text
             categorical.append(str(column))
     features.columns = [str(c) for c in features.columns]
-    single = {}
-    if task == "classification":
-        classes, first_row, counts = np.unique(y, return_index=True, return_counts=True)
-        once = counts == 1
-        single = dict(zip(classes[once].tolist(), frame.index[first_row[once]], strict=True))
     return PreparedTable(features, y, numeric, categorical, empty, task, identifiers, single)
 
 
